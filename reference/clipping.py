@@ -13,7 +13,10 @@ def clip_by_value(grads, clipvalue):
 
 def clip_by_norm(grads, clipnorm):
     """Per tensor: g ← g · c / max(‖g‖, c). Each tensor is clipped on its own."""
-    return {name: g * clipnorm / np.maximum(np.sqrt(np.sum(g * g)), clipnorm) for name, g in grads.items()}
+    return {
+        name: g * clipnorm / np.maximum(np.sqrt(np.sum(g * g)), clipnorm)
+        for name, g in grads.items()
+    }
 
 
 def global_norm(grads):
@@ -29,5 +32,7 @@ def clip_by_global_norm(grads, global_clipnorm):
     """
     norm = global_norm(grads)
     with np.errstate(divide="ignore"):  # N = 0 gives 1/N = inf, and min picks 1/c
-            scale = global_clipnorm * min(1 / norm, 1 / global_clipnorm) if np.isfinite(norm) else np.nan
+        scale = (
+            global_clipnorm * min(1 / norm, 1 / global_clipnorm) if np.isfinite(norm) else np.nan
+        )
     return {name: g * np.asarray(scale, g.dtype) for name, g in grads.items()}

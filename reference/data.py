@@ -3,7 +3,9 @@
 import numpy as np
 
 
-def classification_problem(num_examples=64, num_features=8, num_classes=4, seed=0, dtype=np.float64):
+def classification_problem(
+    num_examples=64, num_features=8, num_classes=4, seed=0, dtype=np.float64
+):
     """Gaussian blobs, one per class, standardised: ``(x, integer labels)``."""
     rng = np.random.default_rng(seed)
     centres = rng.normal(0, 2, (num_classes, num_features))

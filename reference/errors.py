@@ -5,7 +5,6 @@ and says what is allowed. Checks run before anything is computed, so a failed
 call never leaves a half-updated state behind.
 """
 
-import difflib
 import math
 import numbers
 
@@ -14,9 +13,26 @@ def check_choice(kind, value, allowed):
     """``value`` must be one of ``allowed``; suggest the closest name if not."""
     if value in allowed:
         return
-    close = difflib.get_close_matches(str(value), allowed, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
+    hint = ""
+    if isinstance(value, str) and allowed:
+        closest = min(allowed, key=lambda name: edit_distance(value, name))
+        if edit_distance(value, closest) <= max(2, len(value) // 3):
+            hint = f" Did you mean {closest!r}?"
     raise ValueError(f"Unknown {kind} {value!r}.{hint} Valid names: {', '.join(allowed)}.")
+
+
+def edit_distance(a, b):
+    """Optimal string alignment distance: insertions, deletions, substitutions, swaps."""
+    rows = [list(range(len(b) + 1))]
+    for i, char_a in enumerate(a, 1):
+        row = [i]
+        for j, char_b in enumerate(b, 1):
+            cost = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (char_a != char_b))
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                cost = min(cost, rows[-2][j - 2] + 1)
+            row.append(cost)
+        rows.append(row)
+    return rows[-1][-1]
 
 
 def check_range(name, value, low=None, high=None, low_open=False, high_open=False):

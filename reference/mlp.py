@@ -24,7 +24,9 @@ def init_params(sizes, seed=0, dtype=np.float64):
     params = {}
     for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         limit = np.sqrt(6.0 / (fan_in + fan_out))
-        params[f"dense_{layer}/kernel"] = rng.uniform(-limit, limit, (fan_in, fan_out)).astype(dtype)
+        params[f"dense_{layer}/kernel"] = rng.uniform(-limit, limit, (fan_in, fan_out)).astype(
+            dtype
+        )
         params[f"dense_{layer}/bias"] = np.zeros(fan_out, dtype=dtype)
     return params
 

@@ -62,7 +62,9 @@ class Optimizer:
         clips = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
         chosen = [name for name, value in clips.items() if value is not None]
         if len(chosen) > 1:
-            raise ValueError(f"Set at most one of clipnorm, clipvalue, global_clipnorm; got {chosen}.")
+            raise ValueError(
+                f"Set at most one of clipnorm, clipvalue, global_clipnorm; got {chosen}."
+            )
         for name in chosen:
             check_range(name, clips[name], low=0, low_open=True)
         check_choice(f"convention for {type(self).__name__}", convention, self.conventions)
@@ -360,7 +362,9 @@ class Adamax(Optimizer):
         momentum = slots["momentum"] + (1 - self.beta_1) * (grad - slots["momentum"])
         new = {"momentum": momentum}
         if self.convention == "optax":
-            norm = new["norm"] = np.maximum(self.beta_2 * slots["norm"], np.abs(grad) + self.epsilon)
+            norm = new["norm"] = np.maximum(
+                self.beta_2 * slots["norm"], np.abs(grad) + self.epsilon
+            )
             return param - lr * momentum / ((1 - self.beta_1**t) * norm), new
         norm = new["norm"] = np.maximum(self.beta_2 * slots["norm"], np.abs(grad))
         return param - lr * momentum / ((1 - self.beta_1**t) * (norm + self.epsilon)), new
@@ -446,7 +450,9 @@ class Ftrl(Optimizer):
         check_range("initial_accumulator_value", initial_accumulator_value, low=0)
         check_range("l1_regularization_strength", l1_regularization_strength, low=0)
         check_range("l2_regularization_strength", l2_regularization_strength, low=0)
-        check_range("l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength, low=0)
+        check_range(
+            "l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength, low=0
+        )
         self.learning_rate_power = learning_rate_power
         self.initial_accumulator_value = initial_accumulator_value
         self.l1 = l1_regularization_strength
@@ -665,9 +671,17 @@ class Muon(Optimizer):
             check_range("adam_weight_decay", adam_weight_decay, low=0)
         self.adam_beta_1, self.adam_beta_2, self.epsilon = adam_beta_1, adam_beta_2, epsilon
         self.adam_weight_decay, self.adam_lr_ratio = adam_weight_decay, adam_lr_ratio
-        self.exclude_layers, self.exclude_embeddings = list(exclude_layers or []), exclude_embeddings
+        self.exclude_layers, self.exclude_embeddings = (
+            list(exclude_layers or []),
+            exclude_embeddings,
+        )
         self.muon_a, self.muon_b, self.muon_c = muon_a, muon_b, muon_c
-        self.momentum, self.ns_steps, self.nesterov, self.rms_rate = momentum, ns_steps, nesterov, rms_rate
+        self.momentum, self.ns_steps, self.nesterov, self.rms_rate = (
+            momentum,
+            ns_steps,
+            nesterov,
+            rms_rate,
+        )
 
     def uses_adam(self, name, param):
         if param.ndim != 2:
@@ -780,7 +794,11 @@ BASE_ARGUMENTS = tuple(inspect.signature(Optimizer.__init__).parameters)[2:]
 def hyperparameters(name):
     """The keyword arguments optimizer ``name`` takes, its own then the shared ones."""
     check_choice("optimizer", name, NAMES)
-    own = [p for p in inspect.signature(OPTIMIZERS[name].__init__).parameters if p not in ("self", "base")]
+    own = [
+        p
+        for p in inspect.signature(OPTIMIZERS[name].__init__).parameters
+        if p not in ("self", "base")
+    ]
     return tuple(own) + tuple(p for p in BASE_ARGUMENTS if p not in own)
 
 

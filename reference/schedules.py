@@ -64,7 +64,9 @@ def polynomial_decay(
             horizon = decay_steps
             step = min(step, decay_steps)
         progress = step / horizon
-        return (initial_learning_rate - end_learning_rate) * (1 - progress) ** power + end_learning_rate
+        return (initial_learning_rate - end_learning_rate) * (
+            1 - progress
+        ) ** power + end_learning_rate
 
     return schedule
 
@@ -103,13 +105,17 @@ def cosine_decay(initial_learning_rate, decay_steps, alpha=0.0, warmup_target=No
             return initial_learning_rate * _cosine(min(step, decay_steps) / decay_steps, alpha)
         step = min(step, decay_steps + warmup_steps)
         if step < warmup_steps:
-            return (warmup_target - initial_learning_rate) * (step / warmup_steps) + initial_learning_rate
+            return (warmup_target - initial_learning_rate) * (
+                step / warmup_steps
+            ) + initial_learning_rate
         return warmup_target * _cosine((step - warmup_steps) / decay_steps, alpha)
 
     return schedule
 
 
-def cosine_decay_restarts(initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0):
+def cosine_decay_restarts(
+    initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0
+):
     """SGDR: cosine cycles, cycle i lasting D·t_mul^i and peaking at η₀·m_mul^i.
 
     With p = k / D, the cycle index is i = ⌊log(1 − p(1 − t_mul)) / log t_mul⌋

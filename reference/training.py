@@ -62,9 +62,10 @@ def fit(
     state = optimizer.init(params)
     history = []
     for step, index in enumerate(batches(len(x), batch_size, epochs, seed)):
-        params, state, loss_value = train_step(
-            params, state, x[index], y[index], optimizer, activation, loss
-        )
+        with np.errstate(over="ignore", invalid="ignore"):  # reported by check_finite instead
+            params, state, loss_value = train_step(
+                params, state, x[index], y[index], optimizer, activation, loss
+            )
         check_finite(loss_value, step, optimizer)
         history.append(float(loss_value))
     return params, history

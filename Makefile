@@ -1,0 +1,32 @@
+# One command each, on a fresh machine: `make test`, `make bench`.
+VENV   := .venv
+PYTHON := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: test test-all bench lint format clean
+
+$(STAMP): pyproject.toml
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+test: $(STAMP)  ## the equivalence suite (under 10 minutes on 2 cores)
+	$(PYTHON) -m pytest -m "not slow"
+
+test-all: $(STAMP)  ## also the slow tests
+	$(PYTHON) -m pytest
+
+bench: $(STAMP)  ## time training steps: NumPy, TF eager / tf.function / XLA, Keras, JAX
+	$(VENV)/bin/gdkit bench
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .benchmarks gdkit-out *.egg-info
