@@ -684,19 +684,21 @@ class Muon(Optimizer):
         )
 
     def uses_adam(self, name, param):
-        if param.ndim != 2:
+        if len(param.shape) != 2:
             return True
         if self.exclude_embeddings and "embedding" in name.lower():
             return True
         return any(re.search(pattern, name) for pattern in self.exclude_layers)
 
+    def init_slots(self, param):
+        return {"momentum": np.zeros_like(param)}
+
     def init(self, params):
-        slots = {}
+        state = super().init(params)
         for name, param in params.items():
-            slots[name] = {"momentum": np.zeros_like(param)}
             if self.uses_adam(name, param):
-                slots[name]["velocity"] = np.zeros_like(param)
-        return {"step": 0, "slots": slots}
+                state["slots"][name]["velocity"] = np.zeros_like(param)
+        return state
 
     def decay_weights(self, param, slots, lr):
         decay = self.adam_weight_decay if "velocity" in slots else self.weight_decay
