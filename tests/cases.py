@@ -6,6 +6,8 @@ which rounds some of them through float32 even for float64 variables
 Every hyperparameter of every optimizer appears at a non-default value somewhere.
 """
 
+import functools
+
 import numpy as np
 
 from reference import data, mlp
@@ -237,3 +239,20 @@ def relative_update_difference(before, after_a, after_b):
         diff = np.max(np.abs(step_a - step_b))
         worst = max(worst, diff / scale if scale > 0 else diff)
     return worst
+
+
+@functools.cache
+def oracle_trajectory(case_id, dtype_name="float64", steps=None):
+    """The oracle's (params, state) after each step of a case: index k = after k steps."""
+    from reference import optimizers
+
+    _, name, hyper, case_steps = CASES[CASE_IDS.index(case_id)]
+    params, x, y = problem(np.dtype(dtype_name))
+    optimizer = optimizers.get(name, **hyper)
+    state = optimizer.init(params)
+    snapshots = [(params, state)]
+    for _ in range(steps or case_steps):
+        _, grads = mlp.loss_and_grads(params, x, y)
+        params, state = optimizer.update(grads, state, params)
+        snapshots.append((params, state))
+    return snapshots

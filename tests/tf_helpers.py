@@ -1,0 +1,31 @@
+"""Running ``tf_impl`` on the shared cases, and putting it in the oracle's state."""
+
+import numpy as np
+import tensorflow as tf
+
+from tests.cases import CASE_IDS, CASES, SIZES, problem
+from tf_impl import mlp, optimizers, training
+
+
+def tf_setup(case_id, dtype, mode):
+    """``(params, state, step, x, y)`` for a case: tf_impl at the oracle's starting point."""
+    _, name, hyper, _ = CASES[CASE_IDS.index(case_id)]
+    _, x, y = problem(dtype)
+    params = mlp.init_params(SIZES, seed=0, dtype=tf.as_dtype(dtype))
+    optimizer = optimizers.get(name, **hyper)
+    state = optimizer.init(params)
+    step = training.make_train_step(params, state, optimizer, mode)
+    return params, state, step, x, y
+
+
+def set_state(params, state, oracle_params, oracle_state):
+    """Assign the oracle's weights, slots and step count to tf_impl's variables."""
+    for name, variable in params.items():
+        variable.assign(oracle_params[name])
+        for slot, value in oracle_state["slots"][name].items():
+            state["slots"][name][slot].assign(value)
+    state["step"].assign(oracle_state["step"])
+
+
+def numpy_params(params):
+    return {name: np.array(v.numpy()) for name, v in params.items()}
