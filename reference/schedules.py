@@ -132,6 +132,11 @@ def cosine_decay_restarts(
             fraction = progress - cycle
         else:
             cycle = np.floor(np.log(1.0 - progress * (1.0 - t_mul)) / np.log(t_mul))
+            # At a cycle boundary the logarithm may round just below the integer (Keras's
+            # own schedule does inside a tf.function: 2.9999999999999996 at step 140 of
+            # first_decay_steps=20, t_mul=2, giving 0 instead of a restart).
+            next_start = (1.0 - t_mul ** (cycle + 1)) / (1.0 - t_mul)
+            cycle = cycle + 1 if progress >= next_start else cycle
             cycles_done = (1.0 - t_mul**cycle) / (1.0 - t_mul)
             fraction = (progress - cycles_done) / t_mul**cycle
         cosine = 0.5 * m_mul**cycle * (1.0 + np.cos(math.pi * fraction))

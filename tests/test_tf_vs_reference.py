@@ -28,7 +28,9 @@ MODES = ["eager", "function", "xla"]
 FORCED_STEPS = 8
 
 
-@pytest.mark.parametrize("sizes", [(5, 3), (5, 7, 3), (4, 6, 5, 3)], ids=["0-hidden", "1-hidden", "2-hidden"])
+@pytest.mark.parametrize(
+    "sizes", [(5, 3), (5, 7, 3), (4, 6, 5, 3)], ids=["0-hidden", "1-hidden", "2-hidden"]
+)
 @pytest.mark.parametrize("activation", activations.NAMES)
 @pytest.mark.parametrize("loss", losses.NAMES)
 @pytest.mark.parametrize("labels_form", ["integer", "one_hot"])
@@ -43,7 +45,10 @@ def test_gradient_tape_matches_hand_derived_backprop(sizes, activation, loss, la
     params = {k: tf.Variable(v) for k, v in weights.items()}
     loss_value, grads = mlp.loss_and_grads(params, tf.constant(x), tf.constant(y), activation, loss)
     assert abs(float(loss_value) - expected_loss) <= GRADIENT_TOLERANCE * abs(expected_loss)
-    assert max_relative_difference({k: g.numpy() for k, g in grads.items()}, expected) <= GRADIENT_TOLERANCE
+    assert (
+        max_relative_difference({k: g.numpy() for k, g in grads.items()}, expected)
+        <= GRADIENT_TOLERANCE
+    )
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -84,7 +89,9 @@ def test_trajectory_matches_oracle_float32(case_id, mode):
     assert max_relative_difference(numpy_params(params), trajectory[-1][0]) <= FLOAT32_TOLERANCE
 
 
-@pytest.mark.parametrize("case_id", ["adam-custom", "rmsprop-centered-momentum", "muon-custom", "lamb-global_clipnorm"])
+@pytest.mark.parametrize(
+    "case_id", ["adam-custom", "rmsprop-centered-momentum", "muon-custom", "lamb-global_clipnorm"]
+)
 def test_the_three_modes_agree(case_id):
     results = {}
     for mode in MODES:
@@ -103,4 +110,7 @@ def test_a_wrong_term_is_caught():
     step.optimizer.epsilon = 0.5
     for _ in range(10):
         step(x, y)
-    assert max_relative_difference(numpy_params(params), oracle_trajectory("adam-custom")[10][0]) > 1e-6
+    assert (
+        max_relative_difference(numpy_params(params), oracle_trajectory("adam-custom")[10][0])
+        > 1e-6
+    )

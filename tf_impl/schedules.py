@@ -58,7 +58,9 @@ def polynomial_decay(
     def schedule(step):
         step = _float(step)
         if cycle:
-            horizon = decay_steps * tf.where(step == 0, 1.0, tf.math.ceil(step / decay_steps))
+            horizon = decay_steps * tf.where(
+                step == 0, tf.ones_like(step), tf.math.ceil(step / decay_steps)
+            )
         else:
             horizon = tf.constant(float(decay_steps), tf.float64)
             step = tf.minimum(step, horizon)
@@ -122,6 +124,9 @@ def cosine_decay_restarts(
             fraction = progress - cycle
         else:
             cycle = tf.floor(tf.math.log(1.0 - progress * (1.0 - t_mul)) / math.log(t_mul))
+            # At a cycle boundary the logarithm may round just below the integer.
+            next_start = (1.0 - t_mul ** (cycle + 1)) / (1.0 - t_mul)
+            cycle = tf.where(progress >= next_start, cycle + 1, cycle)
             cycles_done = (1.0 - t_mul**cycle) / (1.0 - t_mul)
             fraction = (progress - cycles_done) / t_mul**cycle
         cosine = 0.5 * m_mul**cycle * (1.0 + tf.cos(math.pi * fraction))
