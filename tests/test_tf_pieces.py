@@ -229,14 +229,14 @@ def test_tutorial_path_equals_tf_impl_and_oracle_float32():
     assert (
         max_relative_difference(_tf_impl_run(weights, x, y, np.float32, {}), keras_params) <= 2e-6
     )
-    # The float64 oracle with exact betas: float32 rounding of β^t (CONVENTIONS.md §1.2), measured 7e-6.
+    # The float64 oracle, exact betas: float32 rounding of β^t (CONVENTIONS.md §1.2), measured 7e-6.
     weights64 = {k: v.astype(np.float64) for k, v in weights.items()}
     oracle = _oracle_run(weights64, x.astype(np.float64), y.astype(np.float64), {})
     assert max_relative_difference(keras_params, oracle) <= 5e-5
 
 
 def test_restart_boundary_where_keras_inside_tf_function_misses_the_restart():
-    """log(8)/log(2) rounds to 2.9999999999999996 in a graph, so Keras's schedule gives 0 at step 140."""
+    """In a graph log(8)/log(2) is 2.9999999999999996: Keras's schedule gives 0 at step 140."""
     kwargs = {"initial_learning_rate": 0.1, "first_decay_steps": 20}
     keras_schedule = keras.optimizers.schedules.CosineDecayRestarts(np.float64(0.1), 20)
     in_graph = float(tf.function(keras_schedule)(tf.constant(140, tf.int64)))

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from reference import activations, losses
 from reference import mlp as reference_mlp
-from tests.cases import CASE_IDS, CASES, max_relative_difference, oracle_trajectory
+from tests.cases import CASE_IDS, max_relative_difference, oracle_trajectory
 from tests.tf_helpers import numpy_params, set_state, tf_setup
 from tf_impl import mlp
 

@@ -11,7 +11,7 @@ This is the snippet most people learn TensorFlow training from::
         with tf.GradientTape() as tape:
             loss = loss_fn(y, model(x, training=True))
         grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))  # noqa: B905 (verbatim)
         return loss
 
 Here it starts from the oracle's initial weights (``set_weights``), so the tests
@@ -45,7 +45,7 @@ def make_train_step(model, optimizer=None, dtype="float32"):
         with tf.GradientTape() as tape:
             loss = loss_fn(y, model(x, training=True))
         grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))  # noqa: B905 (verbatim)
         return loss
 
     return train_step
