@@ -1,0 +1,378 @@
+"""Every optimizer Keras 3 ships, in JAX: pure ``init`` / ``update`` on dict pytrees.
+
+The same contract as ``reference.optimizers``:
+
+    optimizer = get("adam", learning_rate=0.01)
+    state = optimizer.init(params)
+    params, state = optimizer.update(grads, state, params)
+
+``update`` is pure and jit-compatible: it returns new pytrees, never modifies its
+inputs, and has no Python control flow on traced values (branches are on
+hyperparameters and shapes, which are static). The step counter is an array in
+the state, so a jitted step compiles once.
+
+Each class inherits its hyperparameters, defaults and checks from the oracle's
+class of the same name; what is written here is only the arithmetic,
+``init_slots`` and ``update_variable`` with ``jax.numpy``, the same equations
+line for line (the oracle's docstrings give them). None of this calls optax:
+optax is what the tests compare against.
+"""
+
+import math
+
+import jax.numpy as jnp
+
+from jax_impl import clipping
+from reference import optimizers as reference
+from reference.errors import check_same_structure
+
+
+def _norm(x):
+    return jnp.sqrt(jnp.sum(x * x))
+
+
+def _rms(x):
+    return jnp.sqrt(jnp.mean(x * x))
+
+
+class Optimizer:
+    """The shared part, in JAX: schedule, clipping, weight decay, the walk over params."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # Guard against silently inheriting the oracle's NumPy rule.
+        for method in ("init_slots", "update_variable"):
+            if getattr(cls, method).__module__ != __name__:
+                raise TypeError(f"{cls.__name__} must write its own {method} with jax.numpy")
+
+    def init(self, params):
+        slots = {name: self.init_slots(param) for name, param in params.items()}
+        return {"step": jnp.zeros((), jnp.int32), "slots": slots}
+
+    def update(self, grads, state, params):
+        check_same_structure(grads, params)
+        step = state["step"]
+        learning_rate = self.learning_rate_at(step)
+        grads = self.clip(grads)
+        new_params, new_slots = {}, {}
+        for name, param in params.items():
+            slots = state["slots"][name]
+            lr = jnp.asarray(learning_rate, param.dtype)
+            t = (step + 1).astype(param.dtype)
+            value = self.decay_weights(param, slots, lr)
+            new_params[name], new_slots[name] = self.update_variable(
+                grads[name].astype(param.dtype), value, slots, lr, t
+            )
+        return new_params, {"step": step + 1, "slots": new_slots}
+
+    def clip(self, grads):
+        if self.clipnorm is not None:
+            return clipping.clip_by_norm(grads, self.clipnorm)
+        if self.global_clipnorm is not None:
+            return clipping.clip_by_global_norm(grads, self.global_clipnorm)
+        if self.clipvalue is not None:
+            return clipping.clip_by_value(grads, self.clipvalue)
+        return grads
+
+
+class SGD(Optimizer, reference.SGD):
+    def init_slots(self, param):
+        return {"velocity": jnp.zeros_like(param)} if self.momentum > 0 else {}
+
+    def update_variable(self, grad, param, slots, lr, t):
+        if self.momentum == 0:
+            return param - lr * grad, slots
+        mu = self.momentum
+        if self.convention == "optax":
+            buffer = mu * slots["velocity"] + grad
+            step = grad + mu * buffer if self.nesterov else buffer
+            return param - lr * step, {"velocity": buffer}
+        velocity = mu * slots["velocity"] - lr * grad
+        if self.nesterov:
+            return param + mu * velocity - lr * grad, {"velocity": velocity}
+        return param + velocity, {"velocity": velocity}
+
+
+class RMSprop(Optimizer, reference.RMSprop):
+    def init_slots(self, param):
+        slots = {"velocity": jnp.zeros_like(param)}
+        if self.centered:
+            slots["average_grad"] = jnp.zeros_like(param)
+        if self.momentum > 0:
+            slots["momentum"] = jnp.zeros_like(param)
+        return slots
+
+    def update_variable(self, grad, param, slots, lr, t):
+        rho = self.rho
+        new = {"velocity": rho * slots["velocity"] + (1 - rho) * grad * grad}
+        if self.centered:
+            new["average_grad"] = rho * slots["average_grad"] + (1 - rho) * grad
+            denominator = new["velocity"] - new["average_grad"] ** 2 + self.epsilon
+        else:
+            denominator = new["velocity"] + self.epsilon
+        increment = lr * grad / jnp.sqrt(denominator)
+        if self.momentum > 0:
+            new["momentum"] = self.momentum * slots["momentum"] + increment
+            return param - new["momentum"], new
+        return param - increment, new
+
+
+class Adagrad(Optimizer, reference.Adagrad):
+    def init_slots(self, param):
+        return {"accumulator": jnp.full_like(param, self.initial_accumulator_value)}
+
+    def update_variable(self, grad, param, slots, lr, t):
+        accumulator = slots["accumulator"] + grad * grad
+        return param - lr * grad / jnp.sqrt(accumulator + self.epsilon), {
+            "accumulator": accumulator
+        }
+
+
+class Adadelta(Optimizer, reference.Adadelta):
+    def init_slots(self, param):
+        return {"grad_average": jnp.zeros_like(param), "delta_average": jnp.zeros_like(param)}
+
+    def update_variable(self, grad, param, slots, lr, t):
+        rho, eps = self.rho, self.epsilon
+        grad_average = rho * slots["grad_average"] + (1 - rho) * grad * grad
+        delta = -jnp.sqrt(slots["delta_average"] + eps) / jnp.sqrt(grad_average + eps) * grad
+        delta_average = rho * slots["delta_average"] + (1 - rho) * delta * delta
+        return param + lr * delta, {"grad_average": grad_average, "delta_average": delta_average}
+
+
+class Adam(Optimizer, reference.Adam):
+    def init_slots(self, param):
+        slots = {"momentum": jnp.zeros_like(param), "velocity": jnp.zeros_like(param)}
+        if self.amsgrad:
+            slots["velocity_max"] = jnp.zeros_like(param)
+        return slots
+
+    def update_variable(self, grad, param, slots, lr, t):
+        beta_1, beta_2 = self.beta_1, self.beta_2
+        momentum = slots["momentum"] + (1 - beta_1) * (grad - slots["momentum"])
+        velocity = slots["velocity"] + (1 - beta_2) * (grad * grad - slots["velocity"])
+        new = {"momentum": momentum, "velocity": velocity}
+        if self.convention == "optax":
+            momentum_hat = momentum / (1 - beta_1**t)
+            velocity_hat = velocity / (1 - beta_2**t)
+            if self.amsgrad:
+                velocity_hat = new["velocity_max"] = jnp.maximum(
+                    slots["velocity_max"], velocity_hat
+                )
+            return param - lr * momentum_hat / (jnp.sqrt(velocity_hat) + self.epsilon), new
+        if self.amsgrad:
+            velocity = new["velocity_max"] = jnp.maximum(slots["velocity_max"], velocity)
+        alpha = lr * jnp.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        return param - alpha * momentum / (jnp.sqrt(velocity) + self.epsilon), new
+
+
+class AdamW(Adam, reference.AdamW):
+    pass
+
+
+class Adamax(Optimizer, reference.Adamax):
+    def init_slots(self, param):
+        return {"momentum": jnp.zeros_like(param), "norm": jnp.zeros_like(param)}
+
+    def update_variable(self, grad, param, slots, lr, t):
+        momentum = slots["momentum"] + (1 - self.beta_1) * (grad - slots["momentum"])
+        new = {"momentum": momentum}
+        if self.convention == "optax":
+            norm = new["norm"] = jnp.maximum(
+                self.beta_2 * slots["norm"], jnp.abs(grad) + self.epsilon
+            )
+            return param - lr * momentum / ((1 - self.beta_1**t) * norm), new
+        norm = new["norm"] = jnp.maximum(self.beta_2 * slots["norm"], jnp.abs(grad))
+        return param - lr * momentum / ((1 - self.beta_1**t) * (norm + self.epsilon)), new
+
+
+class Nadam(Optimizer, reference.Nadam):
+    def init_slots(self, param):
+        return {
+            "momentum": jnp.zeros_like(param),
+            "velocity": jnp.zeros_like(param),
+            "mu_product": jnp.ones((), param.dtype),
+        }
+
+    def update_variable(self, grad, param, slots, lr, t):
+        beta_1, beta_2 = self.beta_1, self.beta_2
+        momentum = slots["momentum"] + (1 - beta_1) * (grad - slots["momentum"])
+        velocity = slots["velocity"] + (1 - beta_2) * (grad * grad - slots["velocity"])
+        velocity_hat = velocity / (1 - beta_2**t)
+        if self.convention == "optax":
+            momentum_hat = beta_1 * momentum / (1 - beta_1 ** (t + 1)) + (1 - beta_1) * grad / (
+                1 - beta_1**t
+            )
+            mu_product = slots["mu_product"]
+        else:
+            mu_t = beta_1 * (1 - 0.5 * 0.96**t)
+            mu_next = beta_1 * (1 - 0.5 * 0.96 ** (t + 1))
+            mu_product = slots["mu_product"] * mu_t
+            momentum_hat = mu_next * momentum / (1 - mu_product * mu_next) + (1 - mu_t) * grad / (
+                1 - mu_product
+            )
+        new = {"momentum": momentum, "velocity": velocity, "mu_product": mu_product}
+        return param - lr * momentum_hat / (jnp.sqrt(velocity_hat) + self.epsilon), new
+
+
+class Ftrl(Optimizer, reference.Ftrl):
+    def init_slots(self, param):
+        return {
+            "accumulator": jnp.full_like(param, self.initial_accumulator_value),
+            "linear": jnp.zeros_like(param),
+        }
+
+    def update_variable(self, grad, param, slots, lr, t):
+        power = -self.learning_rate_power
+        l2 = self.l2 + self.beta / (2 * lr)
+        shrunk_grad = grad + 2 * self.l2_shrinkage * param
+        accumulator = slots["accumulator"] + grad * grad
+        sigma = (accumulator**power - slots["accumulator"] ** power) / lr
+        linear = slots["linear"] + shrunk_grad - sigma * param
+        quadratic = accumulator**power / lr + 2 * l2
+        param = (jnp.clip(linear, -self.l1, self.l1) - linear) / quadratic
+        return param, {"accumulator": accumulator, "linear": linear}
+
+
+class Lion(Optimizer, reference.Lion):
+    def init_slots(self, param):
+        return {"momentum": jnp.zeros_like(param)}
+
+    def update_variable(self, grad, param, slots, lr, t):
+        momentum = slots["momentum"]
+        interpolated = self.beta_1 * momentum + (1 - self.beta_1) * grad
+        momentum = self.beta_2 * momentum + (1 - self.beta_2) * grad
+        return param - lr * jnp.sign(interpolated), {"momentum": momentum}
+
+
+class Lamb(Optimizer, reference.Lamb):
+    def init_slots(self, param):
+        return {"momentum": jnp.zeros_like(param), "velocity": jnp.zeros_like(param)}
+
+    def update_variable(self, grad, param, slots, lr, t):
+        beta_1, beta_2 = self.beta_1, self.beta_2
+        momentum = slots["momentum"] + (1 - beta_1) * (grad - slots["momentum"])
+        velocity = slots["velocity"] + (1 - beta_2) * (grad * grad - slots["velocity"])
+        direction = (momentum / (1 - beta_1**t)) / (
+            jnp.sqrt(velocity / (1 - beta_2**t)) + self.epsilon
+        )
+        if self.convention == "optax" and self.weight_decay is not None:
+            direction = direction + self.weight_decay * param
+        param_norm = _norm(param)
+        direction_norm = _norm(direction)
+        both_positive = jnp.logical_and(param_norm > 0, direction_norm > 0)
+        ratio = jnp.where(both_positive, param_norm / direction_norm, 1.0)
+        return param - ratio * lr * direction, {"momentum": momentum, "velocity": velocity}
+
+
+class Adafactor(Optimizer, reference.Adafactor):
+    def init_slots(self, param):
+        shape = param.shape
+        if len(shape) < 2:
+            return {"velocity": jnp.zeros_like(param)}
+        return {
+            "row": jnp.zeros(shape[:-1], param.dtype),
+            "column": jnp.zeros(shape[:-2] + shape[-1:], param.dtype),
+        }
+
+    def update_variable(self, grad, param, slots, lr, t):
+        rho = jnp.minimum(lr, 1 / jnp.sqrt(t))
+        alpha = jnp.maximum(self.epsilon_2, _rms(param)) * rho
+        regulated = grad * grad + self.epsilon_1
+        beta_2 = 1 - t**self.beta_2_decay
+        if len(param.shape) >= 2:
+            row = beta_2 * slots["row"] + (1 - beta_2) * jnp.mean(regulated, axis=-1)
+            column = beta_2 * slots["column"] + (1 - beta_2) * jnp.mean(regulated, axis=-2)
+            row_share = row / jnp.mean(row, axis=-1, keepdims=True)
+            velocity = row_share[..., :, None] * column[..., None, :]
+            new = {"row": row, "column": column}
+        else:
+            velocity = beta_2 * slots["velocity"] + (1 - beta_2) * regulated
+            new = {"velocity": velocity}
+        update = grad / jnp.sqrt(velocity)
+        update = update / jnp.maximum(1.0, _rms(update) / self.clip_threshold)
+        return param - alpha * update, new
+
+
+def newton_schulz(matrix, steps, a, b, c):
+    """Approximately orthogonalise ``matrix``: the oracle's quintic iteration in JAX."""
+    tall = matrix.shape[0] > matrix.shape[1]
+    x = matrix.T if tall else matrix
+    x = x / (_norm(x) + 1e-7)
+    for _ in range(steps):
+        gram = x @ x.T
+        x = a * x + (b * gram + c * gram @ gram) @ x
+    return x.T if tall else x
+
+
+class Muon(Optimizer, reference.Muon):
+    def init_slots(self, param):
+        return {"momentum": jnp.zeros_like(param)}
+
+    def init(self, params):
+        state = super().init(params)
+        for name, param in params.items():
+            if self.uses_adam(name, param):
+                state["slots"][name]["velocity"] = jnp.zeros_like(param)
+        return state
+
+    def update_variable(self, grad, param, slots, lr, t):
+        if "velocity" in slots:
+            return self.adam_update(grad, param, slots, lr * self.adam_lr_ratio, t)
+        momentum = self.momentum * slots["momentum"] + grad
+        direction = grad + self.momentum * momentum if self.nesterov else momentum
+        update = lr * newton_schulz(direction, self.ns_steps, self.muon_a, self.muon_b, self.muon_c)
+        if self.rms_rate is not None:
+            update = update * math.sqrt(max(param.shape)) * self.rms_rate
+        return param - update, {"momentum": momentum}
+
+    def adam_update(self, grad, param, slots, lr, t):
+        beta_1, beta_2 = self.adam_beta_1, self.adam_beta_2
+        momentum = slots["momentum"] + (1 - beta_1) * (grad - slots["momentum"])
+        velocity = slots["velocity"] + (1 - beta_2) * (grad * grad - slots["velocity"])
+        alpha = lr * jnp.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        new_param = param - alpha * momentum / (jnp.sqrt(velocity) + self.epsilon)
+        return new_param, {"momentum": momentum, "velocity": velocity}
+
+
+class ScheduleFreeAdamW(Optimizer, reference.ScheduleFreeAdamW):
+    def init_slots(self, param):
+        return {"z": param, "velocity": jnp.zeros_like(param)}
+
+    def update_variable(self, grad, param, slots, lr, t):
+        beta_1, beta_2 = self.beta_1, self.beta_2
+        if self.warmup_steps > 0:
+            lr = lr * jnp.minimum(t / self.warmup_steps, 1)
+        velocity = slots["velocity"] + (1 - beta_2) * (grad * grad - slots["velocity"])
+        z = slots["z"] - lr * grad / (jnp.sqrt(velocity / (1 - beta_2**t)) + self.epsilon)
+        z_in_x = slots["z"] if self.convention == "paper" else z
+        x = (param - (1 - beta_1) * z_in_x) / beta_1
+        weight = 1 / t
+        x = (1 - weight) * x + weight * z
+        y = (1 - beta_1) * z + beta_1 * x
+        return y, {"z": z, "velocity": velocity}
+
+
+OPTIMIZERS = {
+    "sgd": SGD,
+    "rmsprop": RMSprop,
+    "adagrad": Adagrad,
+    "adadelta": Adadelta,
+    "adam": Adam,
+    "adamw": AdamW,
+    "adamax": Adamax,
+    "nadam": Nadam,
+    "ftrl": Ftrl,
+    "lion": Lion,
+    "lamb": Lamb,
+    "adafactor": Adafactor,
+    "muon": Muon,
+    "schedule_free_adamw": ScheduleFreeAdamW,
+}
+NAMES = reference.NAMES
+assert tuple(OPTIMIZERS) == NAMES
+
+
+def get(name, **hyper):
+    """Build optimizer ``name`` with Keras's hyperparameter names (as ``reference.get``)."""
+    return reference.get(name, registry=OPTIMIZERS, **hyper)
