@@ -56,7 +56,7 @@ def fit(
     activation="relu",
     loss="softmax_cross_entropy",
 ):
-    """Train; returns ``(params, history)``. Same batches, same order as ``reference.training.fit``."""
+    """Train; returns ``(params, history)``: the batches and order of ``reference.training.fit``."""
     dtype = params["dense_0/kernel"].dtype
     x, y = np.asarray(x).astype(dtype), np.asarray(y)
     state = optimizer.init(params)

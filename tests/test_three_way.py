@@ -47,7 +47,7 @@ def jax_trajectory(name, hyper, steps, x, y):
 
 
 def first_parting(a, b, tolerance):
-    """``(step, parameter, difference)`` where two trajectories first differ by more than tolerance."""
+    """``(step, parameter, difference)`` where two trajectories first differ beyond tolerance."""
     for step, (params_a, params_b) in enumerate(zip(a, b, strict=True)):
         for name in params_a:
             scale = max(np.max(np.abs(params_b[name])), 1e-300)
