@@ -6,9 +6,8 @@ import optax
 import pytest
 
 import jax_impl
+from bench.equivalence import IRRECONCILABLE, OPTAX_CASES, SIZES, max_relative_difference, problem
 from jax_impl import mlp, optimizers, schedules
-from tests.cases import SIZES, max_relative_difference, problem
-from tests.test_reference_vs_optax import IRRECONCILABLE, OPTAX_CASES
 
 # Same formulas in float64, different operation order: measured ≤ 3e-15.
 FLOAT64_TOLERANCE = 1e-10
@@ -62,7 +61,7 @@ def x64():
 def test_jax_impl_optax_form_matches_optax_float64_100_steps(case_id, hyper, make_optax):
     name = case_id.split("-")[0].replace("amsgrad", "adam")
     difference = max_relative_difference(
-        run_jax_impl(name, _jax_hyper(hyper)), run_optax(make_optax())
+        run_jax_impl(name, _jax_hyper(hyper)), run_optax(make_optax(optax))
     )
     assert difference <= FLOAT64_TOLERANCE
 
@@ -73,6 +72,6 @@ def test_jax_impl_optax_form_matches_optax_float64_100_steps(case_id, hyper, mak
 def test_keras_form_differs_from_optax(case_id, oracle, make_optax, at_least):
     name, hyper = oracle
     difference = max_relative_difference(
-        run_jax_impl(name, _jax_hyper(hyper)), run_optax(make_optax())
+        run_jax_impl(name, _jax_hyper(hyper)), run_optax(make_optax(optax))
     )
     assert difference >= at_least

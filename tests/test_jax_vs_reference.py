@@ -6,6 +6,14 @@ import numpy as np
 import pytest
 
 import jax_impl
+from bench.equivalence import (
+    CASE_IDS,
+    CASES,
+    SIZES,
+    max_relative_difference,
+    oracle_trajectory,
+    problem,
+)
 from jax_impl import clipping, mlp, optimizers, schedules, training
 from reference import activations, data, losses
 from reference import clipping as reference_clipping
@@ -14,7 +22,6 @@ from reference import optimizers as reference_optimizers
 from reference import schedules as reference_schedules
 from reference import training as reference_training
 from reference.errors import NonFiniteLossError
-from tests.cases import CASE_IDS, CASES, SIZES, max_relative_difference, oracle_trajectory, problem
 from tests.test_reference_vs_keras import SCHEDULE_ARGUMENTS
 
 # Same equations in float64; only the order of operations differs (measured ≤ 1.5e-13).

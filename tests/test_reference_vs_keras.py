@@ -8,40 +8,21 @@ import keras
 import numpy as np
 import pytest
 
-from reference import mlp, optimizers, schedules
-from tests.cases import (
+from bench.equivalence import (
     CASE_IDS,
     CASES,
+    FLOAT64_TOLERANCE,
+    KERAS_DEFAULT_ROUNDING,
+    NADAM_096_TOLERANCE,
     SCHEDULE_CASE_IDS,
     SCHEDULE_CASES,
     max_relative_difference,
     problem,
     relative_update_difference,
 )
-from tests.keras_bridge import KerasRunner, floatx, keras_optimizer, keras_schedule
+from bench.keras_bridge import KerasRunner, floatx, keras_optimizer, keras_schedule
+from reference import mlp, optimizers, schedules
 
-# Same formulas in float64; only the order of operations differs (measured ≤ 1.1e-13
-# per step, ≤ 1.1e-15 over 100 steps).
-FLOAT64_TOLERANCE = 1e-10
-
-# Keras rounds these hyperparameters through float32 even for float64 variables
-# (CONVENTIONS.md §1.2), so with Keras's *defaults* the oracle, which uses the exact
-# values, must differ. Each entry: (what Keras rounds, measured trajectory difference).
-KERAS_DEFAULT_ROUNDING = {
-    "adagrad-default": ("initial_accumulator_value 0.1", 3.0e-9),
-    "adam-default": ("beta_1, beta_2 in the bias correction", 6.2e-6),
-    "adamw-default": ("beta_1, beta_2 and weight_decay", 6.2e-6),
-    "adamax-default": ("beta_1 in beta_1**t", 3.9e-8),
-    "nadam-default": ("beta_1, beta_2 and 0.96", 6.1e-8),
-    "ftrl-default": ("initial_accumulator_value 0.1", 1.1e-8),
-    "lamb-default": ("beta_1, beta_2 in the bias correction", 6.7e-6),
-    "adafactor-default": ("epsilon_2 1e-3", 4.8e-8),
-    "muon-default": ("Adam's betas and the weight decays", 6.5e-6),
-    "schedule_free_adamw-default": ("beta_1, beta_2", 2.4e-8),
-}
-# Nadam casts its hard-coded 0.96 to float32 whatever the hyperparameters: measured
-# 1.0e-7 per step and 1.2e-8 over 100 steps with exact betas.
-NADAM_096_TOLERANCE = 1e-6
 EXACT_CASES = [case for case in CASES if case[0] not in KERAS_DEFAULT_ROUNDING]
 
 

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from bench.equivalence import max_relative_difference
+from bench.keras_bridge import floatx
 from reference import clipping as reference_clipping
 from reference import data
 from reference import mlp as reference_mlp
@@ -12,8 +14,6 @@ from reference import optimizers as reference_optimizers
 from reference import schedules as reference_schedules
 from reference import training as reference_training
 from reference.errors import NonFiniteLossError
-from tests.cases import max_relative_difference
-from tests.keras_bridge import floatx
 from tests.test_reference_vs_keras import SCHEDULE_ARGUMENTS
 from tf_impl import clipping, mlp, optimizers, schedules, training, tutorial
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from bench.equivalence import CASE_IDS, max_relative_difference, oracle_trajectory
 from reference import activations, losses
 from reference import mlp as reference_mlp
-from tests.cases import CASE_IDS, max_relative_difference, oracle_trajectory
 from tests.tf_helpers import numpy_params, set_state, tf_setup
 from tf_impl import mlp
 

@@ -4,46 +4,17 @@ When two backends part, the message names the pair, the first step and the param
 where they do, so a reader knows which one to open.
 """
 
-import jax
 import numpy as np
 import pytest
-import tensorflow as tf
 
-import jax_impl
-import jax_impl.mlp
-import jax_impl.optimizers
-import jax_impl.training
-import tf_impl.mlp
-import tf_impl.optimizers
-import tf_impl.training
-from tests.cases import CASE_IDS, CASES, SIZES, oracle_trajectory, problem
-
-# Same equations in float64 in three frameworks (measured ≤ 3e-13 between any two).
-FLOAT64_TOLERANCE = 1e-10
-
-
-def tf_trajectory(name, hyper, steps, x, y):
-    params = tf_impl.mlp.init_params(SIZES, dtype=tf.float64)
-    optimizer = tf_impl.optimizers.get(name, **hyper)
-    step = tf_impl.training.make_train_step(params, optimizer.init(params), optimizer, "function")
-    snapshots = [{k: v.numpy() for k, v in params.items()}]
-    for _ in range(steps):
-        step(x, y)
-        snapshots.append({k: v.numpy() for k, v in params.items()})
-    return snapshots
-
-
-def jax_trajectory(name, hyper, steps, x, y):
-    with jax_impl.float64():
-        params = jax_impl.mlp.init_params(SIZES)
-        optimizer = jax_impl.optimizers.get(name, **hyper)
-        step = jax_impl.training.make_train_step(optimizer)
-        state = optimizer.init(params)
-        snapshots = [jax.tree.map(np.asarray, params)]
-        for _ in range(steps):
-            params, state, _ = step(params, state, x, y)
-            snapshots.append(jax.tree.map(np.asarray, params))
-    return snapshots
+from bench.equivalence import (
+    CASE_IDS,
+    CASES,
+    FLOAT64_TOLERANCE,
+    jax_trajectory,
+    oracle_trajectory,
+    tf_trajectory,
+)
 
 
 def first_parting(a, b, tolerance):
@@ -73,25 +44,21 @@ def assert_agree(trajectories, tolerance=FLOAT64_TOLERANCE):
 @pytest.mark.parametrize("case_id", CASE_IDS)
 def test_numpy_tensorflow_and_jax_agree(case_id):
     _, name, hyper, steps = CASES[CASE_IDS.index(case_id)]
-    _, x, y = problem()
     assert_agree(
         {
             "numpy": [params for params, _ in oracle_trajectory(case_id)],
-            "tensorflow": tf_trajectory(name, hyper, steps, x, y),
-            "jax": jax_trajectory(name, hyper, steps, x, y),
+            "tensorflow": tf_trajectory(name, hyper, steps),
+            "jax": jax_trajectory(name, hyper, steps),
         }
     )
 
 
 def test_the_message_names_the_pair_the_step_and_the_parameter():
-    _, x, y = problem()
     good = [params for params, _ in oracle_trajectory("adam-custom")]
     bad = jax_trajectory(
         "adam",
         {"learning_rate": 2.0**-6, "beta_1": 0.875, "beta_2": 1 - 2.0**-10, "epsilon": 2.0**-10},
         100,
-        x,
-        y,
     )
     with pytest.raises(
         pytest.fail.Exception, match=r"numpy and jax part at step 1, parameter 'dense_0/kernel'"

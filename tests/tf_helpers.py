@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from tests.cases import CASE_IDS, CASES, SIZES, problem
+from bench.equivalence import CASE_IDS, CASES, SIZES, problem
 from tf_impl import mlp, optimizers, training
 
 
