@@ -1,0 +1,51 @@
+"""What a benchmark run covers: the grid of cases and how long each is timed.
+
+``gdkit bench`` writes this as JSON into ``GDKIT_BENCH_CONFIG`` for the pytest run;
+``pytest bench/`` without it runs the quick grid.
+"""
+
+import dataclasses
+import itertools
+import json
+import os
+
+from bench import backends
+from bench.steps import Case
+
+ENV = "GDKIT_BENCH_CONFIG"
+
+
+@dataclasses.dataclass
+class Config:
+    backend_modes: tuple = backends.BACKEND_MODES
+    device: str = "all"
+    optimizers: tuple = ("adam",)
+    batch_sizes: tuple = (32, 256)
+    hidden: tuple = (64,)
+    steps_per_call: tuple = (1,)
+    rounds: int = 30
+    warmup_rounds: int = 3
+    peak_size: int = 2048
+    update_optimizers: tuple = ()
+
+    @classmethod
+    def quick(cls, **overrides):
+        return cls(**{"rounds": 10, "warmup_rounds": 2, "peak_size": 1024, **overrides})
+
+    def to_env(self):
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_env(cls):
+        raw = os.environ.get(ENV)
+        return cls(**json.loads(raw)) if raw else cls.quick()
+
+    def cases(self):
+        """Every case of the grid whose framework is installed, on the devices it has."""
+        for backend_mode, optimizer, batch, hidden, k in itertools.product(
+            self.backend_modes, self.optimizers, self.batch_sizes, self.hidden, self.steps_per_call
+        ):
+            if not backends.installed(backends.FRAMEWORK[backend_mode]):
+                continue
+            for device in backends.devices_for(backend_mode, self.device):
+                yield Case(backend_mode, device, optimizer, batch, hidden, k)

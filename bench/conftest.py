@@ -1,0 +1,42 @@
+"""pytest wiring for the benchmark suite: the case grid, and per-session measurements."""
+
+import pytest
+
+from bench import machine
+from bench.config import Config
+
+
+def pytest_generate_tests(metafunc):
+    config = Config.from_env()
+    if "case" in metafunc.fixturenames:
+        cases = list(config.cases())
+        metafunc.parametrize("case", cases, ids=[c.name for c in cases])
+    if "update_case" in metafunc.fixturenames:
+        from bench.updates import update_cases
+
+        cases = list(update_cases(config.update_optimizers))
+        metafunc.parametrize("update_case", cases, ids=["-".join(c) for c in cases])
+
+
+@pytest.fixture(scope="session")
+def bench_config():
+    return Config.from_env()
+
+
+@pytest.fixture(scope="session")
+def peaks(bench_config):
+    """Matmul peak per (framework, device), measured once per session, on demand."""
+    measured = {}
+
+    def peak(framework, device):
+        if (framework, device) not in measured:
+            measured[framework, device] = machine.matmul_peak_gflops(
+                framework, device, bench_config.peak_size
+            )
+        return measured[framework, device]
+
+    return peak
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    machine_info.update(machine.machine_info())
