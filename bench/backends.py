@@ -4,11 +4,12 @@ Every import of TensorFlow or JAX in ``bench`` goes through here, lazily, so tha
 ``gdkit`` runs on a machine with NumPy alone and says what it cannot do.
 """
 
+import contextlib
 import functools
+import importlib
 import importlib.util
 import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import sys
 
 BACKEND_MODES = ("numpy", "tf-eager", "tf-function", "tf-xla", "keras", "jax-jit")
 FRAMEWORK = {
@@ -25,20 +26,26 @@ def installed(framework):
     return importlib.util.find_spec(framework) is not None
 
 
+def tensorflow():
+    """TensorFlow, imported through ``tf_impl`` so that its start-up noise stays quiet."""
+    importlib.import_module("tf_impl")  # first: it quiets TensorFlow's start-up
+    return importlib.import_module("tensorflow")
+
+
 @functools.cache
 def gpus(framework):
     """Names of the GPUs ``framework`` sees (empty when it sees none or is missing)."""
     if framework == "tensorflow" and installed("tensorflow"):
-        import tensorflow as tf
-
+        tf = tensorflow()
         return tuple(d.name for d in tf.config.list_physical_devices("GPU"))
     if framework == "jax" and installed("jax"):
         import jax
 
-        try:
-            return tuple(str(d) for d in jax.devices("gpu"))
-        except RuntimeError:
-            return ()
+        with quiet_native_stderr():  # JAX logs a failed cuInit where there is no GPU
+            try:
+                return tuple(str(d) for d in jax.devices("gpu"))
+            except RuntimeError:
+                return ()
     return ()
 
 
@@ -52,3 +59,22 @@ def devices_for(backend_mode, requested):
     available = ["cpu"] + (["gpu"] if framework != "numpy" and gpus(framework) else [])
     wanted = available if requested == "all" else [requested]
     return [device for device in wanted if device in available]
+
+
+@contextlib.contextmanager
+def quiet_native_stderr():
+    """Drop what native code writes to file descriptor 2 for a while (Python errors still raise)."""
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(fd), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    try:
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)

@@ -1,8 +1,373 @@
-"""``gdkit``: the command line."""
+"""``gdkit``: the command line. ``gdkit --help`` lists the commands.
+
+Every user mistake ends in one line on stderr and exit status 2 (Click's usage
+errors); no traceback. Backends are imported only by the commands that need them.
+"""
+
+import importlib.metadata
+import json
+import os
+import pathlib
+import sys
+import tempfile
 
 import click
+from rich.console import Console
+
+from bench import backends
+from reference import optimizers as reference_optimizers
+from reference.errors import check_choice
+
+BACKENDS = ("numpy", "tf", "keras", "jax")
+TF_MODES = ("eager", "function", "xla")
 
 
-@click.group()
+def _console():
+    return Console(highlight=False)
+
+
+def _version():
+    try:
+        return importlib.metadata.version("gdkit")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _check_optimizers(names):
+    for name in names:
+        try:
+            check_choice("optimizer", name, reference_optimizers.NAMES)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--optimizer") from None
+    return names
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(_version(), prog_name="gdkit")
 def main():
-    """gdkit: gradient descent three ways (NumPy, TensorFlow, JAX), checked and timed."""
+    """gdkit: gradient descent three ways (NumPy, TensorFlow, JAX), checked and timed.
+
+    \b
+    gdkit bench --quick          time training steps, compiled against not
+    gdkit check                  every optimizer against the NumPy oracle
+    gdkit show adam              NumPy, TensorFlow and JAX source side by side
+    """
+
+
+def backend_modes(selected_backends, selected_modes):
+    """The benchmark's backend modes picked by ``--backend`` and ``--mode``.
+
+    ``--mode`` chooses among TensorFlow's eager, function and xla; the other backends
+    have one way to run each (NumPy plain, Keras in tf.function, JAX jitted).
+    """
+    chosen = []
+    for backend_mode in backends.BACKEND_MODES:
+        backend = backend_mode.split("-")[0]
+        if selected_backends and backend not in selected_backends:
+            continue
+        if backend == "tf" and selected_modes and backend_mode.split("-")[1] not in selected_modes:
+            continue
+        chosen.append(backend_mode)
+    return chosen
+
+
+@main.command()
+@click.option(
+    "--backend",
+    "backends_",
+    multiple=True,
+    type=click.Choice(BACKENDS),
+    help="Repeatable. Default: all installed.",
+)
+@click.option(
+    "--mode",
+    "modes",
+    multiple=True,
+    type=click.Choice(TF_MODES),
+    help="TensorFlow modes, repeatable. Default: all three.",
+)
+@click.option(
+    "--device",
+    type=click.Choice(["cpu", "gpu", "all"]),
+    default="all",
+    show_default=True,
+    help="all: every device that is visible.",
+)
+@click.option(
+    "--optimizer",
+    "optimizer_names",
+    multiple=True,
+    default=("adam",),
+    show_default=True,
+    help="Repeatable; any of `gdkit check --help`'s names.",
+)
+@click.option(
+    "--batch-size",
+    "batch_sizes",
+    multiple=True,
+    type=click.IntRange(min=1),
+    default=(32, 256),
+    show_default=True,
+    help="Repeatable.",
+)
+@click.option(
+    "--hidden",
+    multiple=True,
+    type=click.IntRange(min=1),
+    default=(64,),
+    show_default=True,
+    help="Hidden width of the 784 → H → 10 model; repeatable.",
+)
+@click.option(
+    "--steps-per-call",
+    multiple=True,
+    type=click.IntRange(min=1),
+    default=(1, 16),
+    show_default=True,
+    help="K training steps fused into one compiled call; repeatable.",
+)
+@click.option(
+    "--rounds",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Timed calls per case (default 30, 10 with --quick).",
+)
+@click.option(
+    "--updates",
+    is_flag=True,
+    help="Also time the optimizer update alone: tf_impl vs Keras, jax_impl vs optax.",
+)
+@click.option(
+    "--quick", is_flag=True, help="A first look in about a minute: fewer rounds, K=1 only."
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write pytest-benchmark's JSON here (for `pytest-benchmark compare`).",
+)
+@click.option(
+    "--compare",
+    "compare_path",
+    type=click.Path(dir_okay=False),
+    help="An earlier --json file: adds a table of now/before ratios.",
+)
+def bench(
+    backends_,
+    modes,
+    device,
+    optimizer_names,
+    batch_sizes,
+    hidden,
+    steps_per_call,
+    rounds,
+    updates,
+    quick,
+    json_path,
+    compare_path,
+):
+    """Time whole training steps (forward, backward, update) per backend, mode and device.
+
+    \b
+    Examples:
+      gdkit bench --quick
+      gdkit bench --backend tf --mode function --mode xla --batch-size 1024 --hidden 4096
+      gdkit bench --optimizer adam --optimizer sgd --updates --json run.json
+      gdkit bench --compare run.json
+    """
+    from bench import report
+    from bench.config import Config
+
+    console = _console()
+    _check_optimizers(optimizer_names)
+    old = None
+    if compare_path:
+        try:
+            old = report.load(compare_path)
+        except report.ReportError as error:
+            raise click.BadParameter(str(error), param_hint="--compare") from None
+    if device == "gpu" and not backends.any_gpu():
+        raise click.UsageError(
+            "--device gpu: no GPU is visible to TensorFlow or JAX on this machine."
+        )
+    if device == "all" and not backends.any_gpu():
+        console.print("No GPU visible to TensorFlow or JAX: benching the CPU only.")
+    modes_chosen = backend_modes(backends_, modes)
+    for framework in ("tensorflow", "jax"):
+        if not backends.installed(framework) and any(
+            backends.FRAMEWORK[m] == framework for m in modes_chosen
+        ):
+            console.print(f"{framework} is not installed: its rows are skipped.")
+    settings = {
+        "backend_modes": tuple(modes_chosen),
+        "device": device,
+        "optimizers": tuple(optimizer_names),
+        "batch_sizes": tuple(batch_sizes),
+        "hidden": tuple(hidden),
+        "steps_per_call": (1,) if quick and steps_per_call == (1, 16) else tuple(steps_per_call),
+        "update_optimizers": tuple(optimizer_names) if updates else (),
+    }
+    config = Config.quick(**settings) if quick else Config(**settings)
+    if rounds:
+        config.rounds = rounds
+    data = _run_benchmarks(config, console)
+    rows = report.step_rows(data)
+    console.print(report.step_table(rows))
+    for line in report.verdicts(rows):
+        console.print(f"  {line}")
+    update = report.update_table(data)
+    if update is not None:
+        console.print(update)
+    if old is not None:
+        table, matched = report.compare_table(old, data)
+        console.print(table if matched else f"No case of {compare_path} was run this time.")
+    if json_path:
+        with open(json_path, "w") as handle:
+            json.dump(data, handle, indent=2)
+        console.print(f"pytest-benchmark JSON written to {json_path}")
+
+
+class _Progress:
+    """A pytest plugin that drives a rich progress bar, one tick per benchmark case."""
+
+    def __init__(self, progress):
+        self.progress, self.task, self.failures = progress, None, []
+
+    def pytest_collection_finish(self, session):
+        self.task = self.progress.add_task("benchmarking", total=len(session.items))
+
+    def pytest_runtest_logstart(self, nodeid, location):
+        self.progress.update(self.task, description=nodeid.split("[", 1)[-1].rstrip("]"))
+
+    def pytest_runtest_logreport(self, report):
+        if report.failed:
+            self.failures.append(f"{report.nodeid}: {report.longreprtext.splitlines()[-1]}")
+        if report.when == "teardown":
+            self.progress.advance(self.task)
+
+
+def _run_benchmarks(config, console):
+    import pytest
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    here = pathlib.Path(__file__).parent
+    files = [str(here / "test_bench.py")]
+    if config.update_optimizers:
+        files.append(str(here / "test_updates.py"))
+    with tempfile.TemporaryDirectory() as scratch:
+        json_out = os.path.join(scratch, "bench.json")
+        os.environ["GDKIT_BENCH_CONFIG"] = config.to_env()
+        columns = [
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        ]
+        with Progress(*columns, console=console, transient=True) as progress:
+            plugin = _Progress(progress)
+            code = pytest.main(
+                [
+                    *files,
+                    "-p",
+                    "no:terminal",
+                    "-p",
+                    "no:cacheprovider",
+                    "--rootdir",
+                    str(here),
+                    "-c",
+                    os.devnull,
+                    f"--benchmark-json={json_out}",
+                    "--benchmark-disable-gc",
+                ],
+                plugins=[plugin],
+            )
+        if code not in (0, 5) or not os.path.exists(json_out):
+            for failure in plugin.failures:
+                console.print(f"[red]failed[/] {failure}")
+            raise click.ClickException(f"the benchmark run failed (pytest exit {int(code)})")
+        with open(json_out) as handle:
+            return json.load(handle)
+
+
+@main.command()
+@click.option(
+    "--optimizer", "optimizer_names", multiple=True, help="Repeatable. Default: every optimizer."
+)
+@click.option(
+    "--backend",
+    "backends_",
+    multiple=True,
+    type=click.Choice(["tf", "jax", "keras", "optax", "all"]),
+    default=("all",),
+    show_default=True,
+)
+@click.option(
+    "--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True
+)
+@click.option(
+    "--steps",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Trajectory length (default: each case's own, 30 in float32).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def check(optimizer_names, backends_, dtype, steps, as_json):
+    """Compare every implementation with the NumPy oracle, optimizer by optimizer.
+
+    Prints the largest relative difference from the oracle, the tolerance and
+    pass/fail; exits 1 if any comparison fails.
+
+    \b
+    Examples:
+      gdkit check
+      gdkit check --optimizer adam --backend tf --dtype float32
+      gdkit check --backend optax --json
+    """
+    from bench import checks
+
+    names = _check_optimizers(optimizer_names) or reference_optimizers.NAMES
+    chosen = ("tf", "jax", "keras", "optax") if "all" in backends_ else backends_
+    available = [b for b in chosen if backends.installed(checks.FRAMEWORK[b])]
+    console = _console()
+    for missing in sorted(set(chosen) - set(available)):
+        console.print(
+            f"{checks.FRAMEWORK[missing]} is not installed: --backend {missing} is skipped."
+        )
+    results = checks.run(names, available, dtype, steps, console=None if as_json else console)
+    if as_json:
+        click.echo(json.dumps(results, indent=2))
+    else:
+        console.print(checks.table(results))
+        failed = sum(not r["passed"] for r in results)
+        console.print(f"{len(results) - failed} passed, {failed} failed")
+    if any(not r["passed"] for r in results):
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("name")
+@click.option(
+    "--backend",
+    "backends_",
+    multiple=True,
+    type=click.Choice(["numpy", "tf", "jax"]),
+    help="Show only these; repeatable. Default: all three.",
+)
+def show(name, backends_):
+    """Show one piece in NumPy, TensorFlow and JAX side by side.
+
+    NAME is an optimizer (adam, sgd, ...), a schedule (cosine_decay, ...), or one of
+    backprop, train_step, clipping, loss.
+
+    \b
+    Examples:
+      gdkit show adam
+      gdkit show backprop --backend numpy --backend tf
+    """
+    from bench import show as show_module
+
+    try:
+        pieces = show_module.pieces(name, backends_ or ("numpy", "tf", "jax"))
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="NAME") from None
+    show_module.render(name, pieces, _console(), terminal=sys.stdout.isatty())

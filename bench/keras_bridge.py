@@ -7,8 +7,10 @@ Keras in exactly the oracle's state before a step (teacher forcing).
 
 import contextlib
 
-import keras
+import keras  # noqa: E402, I001
 import numpy as np
+
+import tf_impl  # noqa: F401  (imports TensorFlow quietly)
 
 KERAS_CLASSES = {
     "sgd": "SGD",

@@ -39,8 +39,8 @@ def machine_info():
         "gpus": sorted(set(backends.gpus("tensorflow")) | set(backends.gpus("jax"))),
     }
     if backends.installed("tensorflow"):
+        tf = backends.tensorflow()
         import keras
-        import tensorflow as tf
 
         info["tensorflow"], info["keras"] = tf.__version__, keras.__version__
     if backends.installed("jax"):
@@ -79,8 +79,7 @@ def matmul_peak_gflops(framework, device="cpu", size=1024, repeats=5):
     if framework == "numpy":
         return flops / _best_time(lambda: a @ a, repeats) / 1e9
     if framework == "tensorflow":
-        import tensorflow as tf
-
+        tf = backends.tensorflow()
         with tf.device(f"/{device.upper()}:0"):
             tensor = tf.constant(a)
             matmul = tf.function(lambda m: tf.reduce_sum(tf.matmul(m, m)))  # read back a scalar

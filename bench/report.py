@@ -1,0 +1,209 @@
+"""Tables from pytest-benchmark's JSON: the step table, the update table, comparisons."""
+
+import json
+import statistics
+from collections import defaultdict
+
+from rich.table import Table
+
+
+class ReportError(ValueError):
+    """A benchmark JSON file that cannot be read as one."""
+
+
+def load(path):
+    try:
+        with open(path) as handle:
+            data = json.load(handle)
+    except OSError as error:
+        raise ReportError(f"cannot read {path}: {error.strerror}") from error
+    except json.JSONDecodeError as error:
+        raise ReportError(f"{path} is not JSON: {error.msg} at line {error.lineno}") from error
+    if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
+        raise ReportError(f"{path} is not pytest-benchmark JSON (no 'benchmarks' list)")
+    return data
+
+
+def seconds_per_step(bench):
+    """Median seconds per training step; the re-run's when the first run was noisy."""
+    info = bench["extra_info"]
+    per_call = info.get("rerun_median_s") or bench["stats"]["median"]
+    return per_call / info.get("steps_per_call", 1)
+
+
+def step_rows(data):
+    """One dict per training-step case, with its speed-ups worked out."""
+    rows = []
+    for bench in data["benchmarks"]:
+        info = bench.get("extra_info", {})
+        if "flops_per_step" not in info:
+            continue
+        seconds = seconds_per_step(bench)
+        gflops = info["flops_per_step"] / seconds / 1e9
+        rows.append(
+            {
+                "name": bench["name"],
+                "mode": info["mode"],
+                "device": info["device"],
+                "optimizer": info["optimizer"],
+                "batch_size": info["batch_size"],
+                "hidden": info["sizes"][1],
+                "steps_per_call": info["steps_per_call"],
+                "us": seconds * 1e6,
+                "steps_per_s": 1 / seconds,
+                "gflops": gflops,
+                "peak_share": gflops / info["peak_gflops"],
+                "trace_count": info["trace_count"],
+                "first_call_ms": info["first_call_s"] * 1e3,
+                "noisy": info.get("noisy", False),
+            }
+        )
+    by_key = {
+        (
+            r["mode"],
+            r["device"],
+            r["optimizer"],
+            r["batch_size"],
+            r["hidden"],
+            r["steps_per_call"],
+        ): r
+        for r in rows
+    }
+    for row in rows:
+        key = (row["optimizer"], row["batch_size"], row["hidden"])
+        eager = by_key.get(("tf-eager", row["device"], *key, 1))
+        numpy = by_key.get(("numpy", "cpu", *key, 1))
+        cpu = by_key.get((row["mode"], "cpu", *key, row["steps_per_call"]))
+        row["vs_eager"] = (
+            eager["us"] / row["us"] if eager and row["mode"].startswith(("tf", "keras")) else None
+        )
+        row["vs_numpy"] = numpy["us"] / row["us"] if numpy else None
+        row["gpu_vs_cpu"] = cpu["us"] / row["us"] if cpu and row["device"] == "gpu" else None
+    return rows
+
+
+def _ratio(value):
+    return "—" if value is None else f"{value:.2f}×"
+
+
+def step_table(rows):
+    table = Table(
+        title="Training step (forward + backward + update), float32", title_justify="left"
+    )
+    for column, justify in [
+        ("case", "left"),
+        ("device", "left"),
+        ("B", "right"),
+        ("H", "right"),
+        ("K", "right"),
+        ("µs/step", "right"),
+        ("steps/s", "right"),
+        ("GFLOP/s", "right"),
+        ("% peak", "right"),
+        ("vs eager", "right"),
+        ("vs NumPy", "right"),
+        ("GPU/CPU", "right"),
+        ("traces", "right"),
+        ("1st call ms", "right"),
+    ]:
+        table.add_column(column, justify=justify)
+    for row in sorted(
+        rows, key=lambda r: (r["optimizer"], r["hidden"], r["batch_size"], r["device"], r["us"])
+    ):
+        table.add_row(
+            f"{row['mode']} {row['optimizer']}" + (" [yellow](noisy)[/]" if row["noisy"] else ""),
+            row["device"],
+            str(row["batch_size"]),
+            str(row["hidden"]),
+            str(row["steps_per_call"]),
+            f"{row['us']:.0f}",
+            f"{row['steps_per_s']:.0f}",
+            f"{row['gflops']:.1f}",
+            f"{100 * row['peak_share']:.0f}%",
+            _ratio(row["vs_eager"]),
+            _ratio(row["vs_numpy"]),
+            _ratio(row["gpu_vs_cpu"]),
+            str(row["trace_count"]),
+            f"{row['first_call_ms']:.0f}",
+        )
+    return table
+
+
+def verdicts(rows):
+    """One line per backend mode: its best case, against NumPy, and what compiling cost."""
+    lines = []
+    by_mode = defaultdict(list)
+    for row in rows:
+        by_mode[row["mode"]].append(row)
+    for mode, mode_rows in by_mode.items():
+        best = max(mode_rows, key=lambda r: r["peak_share"])
+        compared = [r["vs_numpy"] for r in mode_rows if r["vs_numpy"] is not None]
+        against = (
+            f", {statistics.median(compared):.2f}× NumPy (median)"
+            if compared and mode != "numpy"
+            else ""
+        )
+        first = max(r["first_call_ms"] for r in mode_rows)
+        lines.append(
+            f"{mode}: best {100 * best['peak_share']:.0f}% of peak "
+            f"(B={best['batch_size']}, H={best['hidden']}, K={best['steps_per_call']}, "
+            f"{best['device']}){against}; first call up to {first:.0f} ms"
+        )
+    return lines
+
+
+def update_table(data):
+    """tf_impl vs keras.optimizers and jax_impl vs optax, per optimizer (µs per update)."""
+    times = defaultdict(dict)
+    for bench in data["benchmarks"]:
+        info = bench.get("extra_info", {})
+        if "implementation" in info:
+            times[info["optimizer"]][info["implementation"]] = bench["stats"]["median"] * 1e6
+    if not times:
+        return None
+    table = Table(title="Optimizer update alone (µs, median)", title_justify="left")
+    for column in (
+        "optimizer",
+        "tf_impl",
+        "keras",
+        "tf_impl/keras",
+        "jax_impl",
+        "optax",
+        "jax_impl/optax",
+    ):
+        table.add_column(column, justify="left" if column == "optimizer" else "right")
+    for optimizer, row in sorted(times.items()):
+
+        def cell(name, row=row):
+            return f"{row[name]:.0f}" if name in row else "—"
+
+        def ratio(a, b, row=row):
+            return f"{row[a] / row[b]:.2f}" if a in row and b in row else "—"
+
+        table.add_row(
+            optimizer,
+            cell("tf_impl"),
+            cell("keras"),
+            ratio("tf_impl", "keras"),
+            cell("jax_impl"),
+            cell("optax"),
+            ratio("jax_impl", "optax"),
+        )
+    return table
+
+
+def compare_table(old, new):
+    """Median per case now against an earlier run: ratio < 1 means faster now."""
+    before = {b["name"]: b["stats"]["median"] for b in old["benchmarks"]}
+    table = Table(title="Against the earlier run (median per call)", title_justify="left")
+    for column in ("case", "before µs", "now µs", "now/before"):
+        table.add_column(column, justify="left" if column == "case" else "right")
+    matched = 0
+    for bench in new["benchmarks"]:
+        if bench["name"] in before:
+            matched += 1
+            then, now = before[bench["name"]], bench["stats"]["median"]
+            table.add_row(
+                bench["name"], f"{then * 1e6:.0f}", f"{now * 1e6:.0f}", f"{now / then:.2f}"
+            )
+    return table, matched
