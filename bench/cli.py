@@ -4,7 +4,9 @@ Every user mistake ends in one line on stderr and exit status 2 (Click's usage
 errors); no traceback. Backends are imported only by the commands that need them.
 """
 
+import contextlib
 import importlib.metadata
+import io
 import json
 import os
 import pathlib
@@ -23,7 +25,8 @@ TF_MODES = ("eager", "function", "xla")
 
 
 def _console():
-    return Console(highlight=False)
+    # Piped or captured output gets a wide fixed width, so tables are never squeezed.
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 def _version():
@@ -180,6 +183,11 @@ def bench(
 
     console = _console()
     _check_optimizers(optimizer_names)
+    context = click.get_current_context()
+
+    def defaulted(name):
+        return context.get_parameter_source(name) == click.core.ParameterSource.DEFAULT
+
     old = None
     if compare_path:
         try:
@@ -204,7 +212,7 @@ def bench(
         "optimizers": tuple(optimizer_names),
         "batch_sizes": tuple(batch_sizes),
         "hidden": tuple(hidden),
-        "steps_per_call": (1,) if quick and steps_per_call == (1, 16) else tuple(steps_per_call),
+        "steps_per_call": (1,) if quick and defaulted("steps_per_call") else tuple(steps_per_call),
         "update_optimizers": tuple(optimizer_names) if updates else (),
     }
     config = Config.quick(**settings) if quick else Config(**settings)
@@ -263,7 +271,13 @@ def _run_benchmarks(config, console):
             MofNCompleteColumn(),
             TimeElapsedColumn(),
         ]
-        with Progress(*columns, console=console, transient=True) as progress:
+        progress_console = Console(file=sys.stderr)
+        chatter = io.StringIO()  # pytest-benchmark's own messages; the tables replace them
+        with (
+            Progress(*columns, console=progress_console, transient=True) as progress,
+            contextlib.redirect_stdout(chatter),
+            contextlib.redirect_stderr(chatter),
+        ):
             plugin = _Progress(progress)
             code = pytest.main(
                 [

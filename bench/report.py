@@ -87,45 +87,37 @@ def _ratio(value):
 
 
 def step_table(rows):
+    """The step table; columns that would say the same thing on every row are left out."""
+
+    def varies(key):
+        return len({row[key] for row in rows}) > 1
+
+    columns = [
+        ("case", "left", lambda r: r["mode"] + (" [yellow]noisy[/]" if r["noisy"] else ""), True),
+        ("optimizer", "left", lambda r: r["optimizer"], varies("optimizer")),
+        ("device", "left", lambda r: r["device"], varies("device")),
+        ("B", "right", lambda r: str(r["batch_size"]), True),
+        ("H", "right", lambda r: str(r["hidden"]), varies("hidden")),
+        ("K", "right", lambda r: str(r["steps_per_call"]), varies("steps_per_call")),
+        ("µs/step", "right", lambda r: f"{r['us']:.0f}", True),
+        ("steps/s", "right", lambda r: f"{r['steps_per_s']:.0f}", True),
+        ("GFLOP/s", "right", lambda r: f"{r['gflops']:.1f}", True),
+        ("%peak", "right", lambda r: f"{100 * r['peak_share']:.0f}%", True),
+        ("×eager", "right", lambda r: _ratio(r["vs_eager"]), True),
+        ("×NumPy", "right", lambda r: _ratio(r["vs_numpy"]), True),
+        ("×GPU", "right", lambda r: _ratio(r["gpu_vs_cpu"]), varies("device")),
+        ("traces", "right", lambda r: str(r["trace_count"]), True),
+        ("1st ms", "right", lambda r: f"{r['first_call_ms']:.0f}", True),
+    ]
+    columns = [c for c in columns if c[3]]
     table = Table(
         title="Training step (forward + backward + update), float32", title_justify="left"
     )
-    for column, justify in [
-        ("case", "left"),
-        ("device", "left"),
-        ("B", "right"),
-        ("H", "right"),
-        ("K", "right"),
-        ("µs/step", "right"),
-        ("steps/s", "right"),
-        ("GFLOP/s", "right"),
-        ("% peak", "right"),
-        ("vs eager", "right"),
-        ("vs NumPy", "right"),
-        ("GPU/CPU", "right"),
-        ("traces", "right"),
-        ("1st call ms", "right"),
-    ]:
-        table.add_column(column, justify=justify)
-    for row in sorted(
-        rows, key=lambda r: (r["optimizer"], r["hidden"], r["batch_size"], r["device"], r["us"])
-    ):
-        table.add_row(
-            f"{row['mode']} {row['optimizer']}" + (" [yellow](noisy)[/]" if row["noisy"] else ""),
-            row["device"],
-            str(row["batch_size"]),
-            str(row["hidden"]),
-            str(row["steps_per_call"]),
-            f"{row['us']:.0f}",
-            f"{row['steps_per_s']:.0f}",
-            f"{row['gflops']:.1f}",
-            f"{100 * row['peak_share']:.0f}%",
-            _ratio(row["vs_eager"]),
-            _ratio(row["vs_numpy"]),
-            _ratio(row["gpu_vs_cpu"]),
-            str(row["trace_count"]),
-            f"{row['first_call_ms']:.0f}",
-        )
+    for title, justify, _, _ in columns:
+        table.add_column(title, justify=justify, no_wrap=True)
+    order = ("optimizer", "hidden", "batch_size", "steps_per_call", "device", "us")
+    for row in sorted(rows, key=lambda r: tuple(r[k] for k in order)):
+        table.add_row(*(cell(row) for _, _, cell, _ in columns))
     return table
 
 

@@ -1,0 +1,200 @@
+"""The gdkit command: every command, every user mistake (one line, exit 2), and check's exit 1."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from bench.cli import main
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def assert_usage_error(result, fragment):
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert fragment in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["bench", "--optimizer", "adma"], "Did you mean 'adam'?"),
+        (["bench", "--backend", "pytorch"], "'pytorch' is not one of"),
+        (["bench", "--mode", "jit"], "'jit' is not one of"),
+        (["bench", "--batch-size", "0"], "0 is not in the range x>=1"),
+        (["bench", "--batch-size", "-4"], "-4 is not in the range x>=1"),
+        (["bench", "--batch-size", "many"], "'many' is not a valid integer"),
+        (["bench", "--hidden", "0"], "0 is not in the range x>=1"),
+        (["bench", "--steps-per-call", "x"], "'x' is not a valid integer"),
+        (["bench", "--device", "tpu"], "'tpu' is not one of"),
+        (["bench", "--device", "gpu"], "no GPU is visible"),
+        (["bench", "--compare", "/nonexistent/old.json"], "cannot read /nonexistent/old.json"),
+        (["check", "--optimizer", "sgdd"], "Did you mean 'sgd'?"),
+        (["check", "--backend", "torch"], "'torch' is not one of"),
+        (["check", "--dtype", "float16"], "'float16' is not one of"),
+        (["check", "--steps", "0"], "0 is not in the range x>=1"),
+        (["show", "adma"], "Did you mean 'adam'?"),
+        (["show", "adam", "--backend", "torch"], "'torch' is not one of"),
+        (["nonsense"], "No such command 'nonsense'"),
+    ],
+)
+def test_user_mistakes_exit_2_with_one_line(args, fragment):
+    assert_usage_error(invoke(*args), fragment)
+
+
+def test_compare_file_that_is_not_benchmark_json(tmp_path):
+    path = tmp_path / "old.json"
+    path.write_text("{not json")
+    assert_usage_error(invoke("bench", "--compare", str(path)), "is not JSON")
+    path.write_text(json.dumps({"hello": 1}))
+    assert_usage_error(invoke("bench", "--compare", str(path)), "not pytest-benchmark JSON")
+
+
+def test_version_and_help():
+    assert invoke("--version").output.startswith("gdkit, version")
+    for command in ("bench", "check", "show"):
+        result = invoke(command, "--help")
+        assert result.exit_code == 0
+        assert "Examples:" in result.output
+
+
+def test_show_prints_three_backends_and_the_equation():
+    result = invoke("show", "adam")
+    assert result.exit_code == 0
+    assert "α_t = η √(1 − β₂ᵗ) / (1 − β₁ᵗ)" in result.output
+    for header in ("NumPy (reference/)", "TensorFlow (tf_impl/)", "JAX (jax_impl/)"):
+        assert header in result.output
+    assert "tf.sqrt" in result.output and "jnp.sqrt" in result.output and "np.sqrt" in result.output
+
+
+@pytest.mark.parametrize(
+    "name", ["backprop", "train_step", "cosine_decay", "clipping", "loss", "muon"]
+)
+def test_show_other_pieces(name):
+    result = invoke("show", name, "--backend", "numpy", "--backend", "jax")
+    assert result.exit_code == 0
+    assert "TensorFlow (tf_impl/)" not in result.output
+
+
+def test_check_passes_for_the_real_implementations():
+    result = invoke(
+        "check", "--optimizer", "adam", "--backend", "tf", "--backend", "jax", "--steps", "5"
+    )
+    assert result.exit_code == 0, result.output
+    assert "0 failed" in result.output
+
+
+def test_check_json_output():
+    result = invoke("check", "--optimizer", "lion", "--backend", "optax", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert {row["backend"] for row in rows} == {"optax"}
+    assert all(row["passed"] for row in rows)
+
+
+def test_check_exits_1_when_an_implementation_is_wrong(monkeypatch):
+    from tf_impl import optimizers
+
+    def broken(self, grad, param, slots, lr, t):
+        return param - 1.01 * lr * grad, slots  # a 1% wrong step
+
+    monkeypatch.setattr(optimizers.SGD, "update_variable", broken)
+    result = invoke("check", "--optimizer", "sgd", "--backend", "tf", "--steps", "3")
+    assert result.exit_code == 1
+    assert "FAIL" in result.output
+
+
+def test_bench_quick_json_end_to_end(tmp_path):
+    """A tiny model through the whole pipeline: every requested case is in the JSON."""
+    path = tmp_path / "run.json"
+    result = invoke(
+        "bench",
+        "--quick",
+        "--hidden",
+        "8",
+        "--batch-size",
+        "4",
+        "--batch-size",
+        "8",
+        "--steps-per-call",
+        "1",
+        "--steps-per-call",
+        "2",
+        "--rounds",
+        "2",
+        "--backend",
+        "numpy",
+        "--backend",
+        "tf",
+        "--mode",
+        "function",
+        "--backend",
+        "jax",
+        "--updates",
+        "--optimizer",
+        "sgd",
+        "--json",
+        str(path),
+    )
+    assert result.exit_code == 0, result.output
+    assert "Training step" in result.output and "Optimizer update alone" in result.output
+    data = json.loads(path.read_text())
+    names = {bench["name"] for bench in data["benchmarks"]}
+    for backend in ("numpy", "tf-function", "jax-jit"):
+        for batch in (4, 8):
+            for k in (1, 2):
+                assert f"test_train_step[{backend}-cpu-sgd-b{batch}-h8-k{k}]" in names
+    for implementation in ("tf_impl", "keras", "jax_impl", "optax"):
+        assert f"test_optimizer_update[{implementation}-sgd]" in names
+    step = next(
+        b for b in data["benchmarks"] if b["name"].startswith("test_train_step[tf-function")
+    )
+    for key in (
+        "backend",
+        "mode",
+        "device",
+        "optimizer",
+        "batch_size",
+        "sizes",
+        "steps_per_call",
+        "flops_per_step",
+        "peak_gflops",
+        "trace_count",
+        "first_call_s",
+        "noisy",
+    ):
+        assert key in step["extra_info"]
+    assert step["extra_info"]["trace_count"] == 1
+    assert "cpu_model" in data["machine_info"] and "tensorflow" in data["machine_info"]
+    again = invoke(
+        "bench",
+        "--quick",
+        "--backend",
+        "numpy",
+        "--hidden",
+        "8",
+        "--batch-size",
+        "4",
+        "--optimizer",
+        "sgd",
+        "--rounds",
+        "2",
+        "--compare",
+        str(path),
+    )
+    assert again.exit_code == 0, again.output
+    assert "Against the earlier run" in again.output
+
+
+def test_flops_per_step_counts_no_input_gradient():
+    from bench.steps import flops_per_step
+
+    assert flops_per_step((784, 64, 10), 32) == 4 * 32 * 784 * 64 + 6 * 32 * 64 * 10
+    assert np.isclose(
+        flops_per_step((10, 20, 30, 5), 2), 4 * 2 * 10 * 20 + 6 * 2 * 20 * 30 + 6 * 2 * 30 * 5
+    )
