@@ -86,6 +86,7 @@ def fit(
         loss_value = float(loss_value)
         if not np.isfinite(loss_value):
             learning_rate = float(optimizer.learning_rate_at(step))
-            raise NonFiniteLossError(non_finite_loss_message(loss_value, step, learning_rate))
+            message = non_finite_loss_message(loss_value, step, learning_rate)
+            raise NonFiniteLossError(message, step, history)
         history.append(loss_value)
     return params, history

@@ -76,4 +76,12 @@ def non_finite_loss_message(loss, step, learning_rate):
 
 
 class NonFiniteLossError(FloatingPointError):
-    """Raised by ``fit`` when the loss turns NaN or infinite."""
+    """Raised by ``fit`` when the loss turns NaN or infinite.
+
+    ``step`` is where it happened and ``history`` the finite losses before it, so a
+    caller (a learning-rate finder, say) can use the run up to that point.
+    """
+
+    def __init__(self, message, step=None, history=()):
+        super().__init__(message)
+        self.step, self.history = step, list(history)

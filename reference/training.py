@@ -37,11 +37,12 @@ def train_step(params, state, x, y, optimizer, activation="relu", loss="softmax_
     return params, state, loss_value
 
 
-def check_finite(loss_value, step, optimizer):
+def check_finite(loss_value, step, optimizer, history=()):
     """Stop with a clear message when the loss is NaN or infinite."""
     if not np.isfinite(loss_value):
         learning_rate = float(optimizer.learning_rate_at(step))
-        raise NonFiniteLossError(non_finite_loss_message(float(loss_value), step, learning_rate))
+        message = non_finite_loss_message(float(loss_value), step, learning_rate)
+        raise NonFiniteLossError(message, step, history)
 
 
 def fit(
@@ -66,6 +67,6 @@ def fit(
             params, state, loss_value = train_step(
                 params, state, x[index], y[index], optimizer, activation, loss
             )
-        check_finite(loss_value, step, optimizer)
+        check_finite(loss_value, step, optimizer, history)
         history.append(float(loss_value))
     return params, history
