@@ -385,3 +385,91 @@ def show(name, backends_):
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="NAME") from None
     show_module.render(name, pieces, _console(), terminal=sys.stdout.isatty())
+
+
+def _demo_name(ctx, param, value):
+    from bench.demos import NAMES
+
+    if value is None or ctx.params.get("list_demos"):
+        return value
+    try:
+        check_choice("demo", value, NAMES)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    return value
+
+
+@main.command()
+@click.option(
+    "--list", "list_demos", is_flag=True, is_eager=True, help="Name every demo, one line each."
+)
+@click.argument("name", required=False, callback=_demo_name)
+@click.option(
+    "--backend", type=click.Choice(["numpy", "tf", "jax"]), default="tf", show_default=True
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="gdkit-out",
+    show_default=True,
+    help="Folder for the PNG.",
+)
+@click.option(
+    "--data",
+    type=click.Choice(["digits", "mnist"]),
+    default="digits",
+    show_default=True,
+    help="mnist only if Keras's file is already in ~/.keras/datasets.",
+)
+def demo(list_demos, name, backend, seed, out, data):
+    """Run one experiment of the teaching lab: a picture, the numbers behind it, its claims.
+
+    \b
+    Examples:
+      gdkit demo --list
+      gdkit demo vanishing
+      gdkit demo learning-rate --backend jax --out pictures
+    """
+    from bench.demos import DEMOS
+
+    console = _console()
+    if list_demos:
+        for demo_name, line in DEMOS.items():
+            console.print(f"{demo_name:15s} {line}")
+        return
+    if name is None:
+        raise click.UsageError("Name a demo (gdkit demo --list shows them).")
+    folder = pathlib.Path(out)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".gdkit-write-test"
+        probe.touch()
+        probe.unlink()
+    except OSError as error:
+        raise click.BadParameter(
+            f"cannot write to {out}: {error.strerror}", param_hint="--out"
+        ) from None
+    if backend == "tf":
+        backends.tensorflow()
+    from bench.demos import common, module
+
+    fast = os.environ.get("GDKIT_DEMO_FAST") == "1"  # the test suite's shortened runs
+    try:
+        with console.status(f"running {name} on {backend}…"):
+            result = module(name).run(backend=backend, seed=seed, fast=fast, data=data)
+    except common.DataUnavailableError as error:
+        raise click.BadParameter(str(error), param_hint="--data") from None
+    path = folder / f"{name}.png"
+    result.figure.savefig(path, dpi=100)
+    from rich.table import Table
+
+    table = Table(title=result.title, title_justify="left")
+    for column in result.columns:
+        table.add_column(str(column))
+    for row in result.rows:
+        table.add_row(*(str(cell) for cell in row))
+    console.print(table)
+    for claim, holds in result.claims.items():
+        console.print(f"  {'[green]✓[/]' if holds else '[red]✗[/]'} {claim}")
+    console.print(f"picture: {path}")

@@ -20,7 +20,7 @@ class Result:
     numbers: dict = dataclasses.field(default_factory=dict)
 
 
-class DataUnavailable(ValueError):
+class DataUnavailableError(ValueError):
     """Requested data that is not on this machine (gdkit never downloads)."""
 
 
@@ -53,7 +53,7 @@ def load_data(name="digits", seed=0):
     elif name == "mnist":
         path = pathlib.Path.home() / ".keras" / "datasets" / "mnist.npz"
         if not path.exists():
-            raise DataUnavailable(
+            raise DataUnavailableError(
                 f"--data mnist needs Keras's MNIST file at {path}, which is not there; "
                 "gdkit never downloads. Use --data digits, or fetch it once with "
                 "keras.datasets.mnist.load_data()."
@@ -62,7 +62,7 @@ def load_data(name="digits", seed=0):
             x_train, y_train = mnist["x_train"].reshape(-1, 784) / 255.0, mnist["y_train"]
             x_val, y_val = mnist["x_test"].reshape(-1, 784) / 255.0, mnist["y_test"]
     else:
-        raise DataUnavailable(f"Unknown data {name!r}: use digits or mnist.")
+        raise DataUnavailableError(f"Unknown data {name!r}: use digits or mnist.")
     mean, std = x_train.mean(axis=0), x_train.std(axis=0)
     return _standardise(x_train, mean, std), y_train, _standardise(x_val, mean, std), y_val
 
@@ -197,7 +197,7 @@ def loss_and_grads(backend, params, x, y, activation="relu", loss="softmax_cross
     return float(value), {k: np.asarray(g) for k, g in grads.items()}
 
 
-def stepper(backend, params, optimizer, hyper):
+def stepper(backend, params, optimizer, hyper, activation="relu"):
     """``step(x, y) -> (loss, gradient norm)``: one SGD-family step of the backend's optimizer,
     reporting the global gradient norm it saw; ``step.params()`` gives NumPy weights."""
     if backend == "numpy":
@@ -208,7 +208,7 @@ def stepper(backend, params, optimizer, hyper):
 
         def step(x, y):
             with np.errstate(over="ignore", invalid="ignore"):
-                loss, grads = mlp.loss_and_grads(carry["params"], x, y)
+                loss, grads = mlp.loss_and_grads(carry["params"], x, y, activation)
                 carry["params"], carry["state"] = opt.update(grads, carry["state"], carry["params"])
             return float(loss), float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
 
@@ -225,7 +225,7 @@ def stepper(backend, params, optimizer, hyper):
 
         @tf.function
         def compiled(x, y):
-            loss, grads = mlp.loss_and_grads(variables, x, y)
+            loss, grads = mlp.loss_and_grads(variables, x, y, activation)
             opt.update(grads, state, variables)
             return loss, clipping.global_norm(grads)
 
@@ -246,7 +246,7 @@ def stepper(backend, params, optimizer, hyper):
 
     @jax.jit
     def compiled(params, state, x, y):
-        loss, grads = mlp.loss_and_grads(params, x, y)
+        loss, grads = mlp.loss_and_grads(params, x, y, activation)
         params, state = opt.update(grads, state, params)
         return params, state, loss, clipping.global_norm(grads)
 
