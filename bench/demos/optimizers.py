@@ -59,7 +59,7 @@ def steps_to_minimum(path, minima):
 
 
 def run(backend="tf", seed=0, fast=False, data=None):
-    steps = 2500 if fast else 5000
+    steps = 1500 if fast else 5000
     figure, axes = new_figure(3, width=5.0)
     rows, reached = [], {}
     for ax, (landscape, (f, gradient, start, minima, box)) in zip(
