@@ -52,7 +52,13 @@ def build_update(implementation, optimizer_name):
     if implementation in ("tf_impl", "keras"):
         import tensorflow as tf
 
-        variables = {k: tf.Variable(v) for k, v in params.items()}
+        if implementation == "keras":
+            import keras
+
+            # Keras variables: some optimizers (Muon) read a variable's Keras path.
+            variables = {k: keras.Variable(v, name=k.replace("/", "_")) for k, v in params.items()}
+        else:
+            variables = {k: tf.Variable(v) for k, v in params.items()}
         tf_grads = {k: tf.constant(v) for k, v in grads.items()}
         if implementation == "tf_impl":
             from tf_impl import optimizers
