@@ -42,8 +42,15 @@ class DataParallelTrainStep:
             grads = jax.tree.map(lambda g: jax.lax.psum(g * size, "data") / total, grads)
             return jax.lax.psum(loss_value * size, "data") / total, grads
 
+        # check_vma=False: with JAX's replication checking on, the gradient of replicated
+        # params would already arrive summed over devices (the transpose of the implicit
+        # broadcast is a psum); turning it off keeps g_r per shard and the all-reduce explicit.
         all_reduced = jax.shard_map(
-            per_shard, mesh=mesh, in_specs=(P(), P("data"), P("data")), out_specs=(P(), P())
+            per_shard,
+            mesh=mesh,
+            in_specs=(P(), P("data"), P("data")),
+            out_specs=(P(), P()),
+            check_vma=False,
         )
 
         def step(params, state, x, y):
@@ -54,6 +61,7 @@ class DataParallelTrainStep:
 
         self._step = jax.jit(step)
         self.batch_sharding = NamedSharding(mesh, P("data"))
+        self.replicated = NamedSharding(mesh, P())
 
     def __call__(self, params, state, x, y):
         if len(x) % self.mesh.size:
@@ -61,4 +69,7 @@ class DataParallelTrainStep:
                 f"batch of {len(x)} is not allowed: need a multiple of {self.mesh.size} replicas."
             )
         x, y = (jax.device_put(a, self.batch_sharding) for a in (x, y))
+        # Weights and state live replicated on the mesh from the first call on, so the
+        # compiled step sees the same shardings every time and compiles once.
+        params, state = jax.device_put((params, state), self.replicated)
         return self._step(params, state, x, y)

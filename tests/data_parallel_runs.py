@@ -1,9 +1,10 @@
 """Data-parallel runs in a fresh process, printed as JSON (devices must be set before start).
 
-``python -m tests.data_parallel_runs tf`` splits the CPU into 4 logical devices for
-MirroredStrategy; ``... jax`` asks XLA for 4 host devices. Each run trains 20 steps
-for R in (1, 2, 4) and reports its largest relative difference from the oracle's
-data-parallel step and from its single-device step.
+``python -m tests.data_parallel_runs tf R`` splits the CPU into R logical devices for
+a MirroredStrategy (one strategy per process: strategies over different device sets
+in one process collide in TensorFlow's collective groups); ``... jax`` asks XLA for 4
+host devices and runs R in (1, 2, 4). Each run trains 20 steps and reports its largest
+relative difference from the oracle's data-parallel step and from its single-device step.
 """
 
 import json
@@ -46,18 +47,18 @@ def oracle(name, hyper, replicas, batch=BATCH):
     return runs
 
 
-def tensorflow_runs():
+def tensorflow_runs(replicas):
     import tensorflow as tf
 
     from bench.keras_bridge import keras_optimizer
     from tf_impl import distributed
     from tf_impl import optimizers as tf_optimizers
 
-    distributed.use_logical_cpus(4)
+    distributed.use_logical_cpus(replicas)
     tf.keras.config.set_floatx("float64")
     results = []
-    for replicas in (1, 2, 4):
-        strategy = distributed.mirrored_strategy(replicas)
+    strategy = distributed.mirrored_strategy(replicas)
+    for _ in (None,):
         for name, hyper in OPTIMIZERS:
             expected = oracle(name, hyper, replicas)
             weights, x, y = problem()
@@ -68,7 +69,9 @@ def tensorflow_runs():
                     )
                 else:
                     step = distributed.KerasDataParallelTrainStep(
-                        strategy, weights, keras_optimizer(name, hyper)
+                        strategy,
+                        weights,
+                        lambda name=name, hyper=hyper: keras_optimizer(name, hyper),
                     )
                 for _ in range(STEPS):
                     step(x, y)
@@ -123,4 +126,4 @@ if __name__ == "__main__":
         assert "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", "")
         print(json.dumps(jax_runs()))
     else:
-        print(json.dumps(tensorflow_runs()))
+        print(json.dumps(tensorflow_runs(int(sys.argv[2]))))

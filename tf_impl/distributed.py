@@ -111,19 +111,20 @@ class KerasDataParallelTrainStep:
     """The same step with the tutorial's Keras model and a built-in Keras optimizer.
 
     Keras's ``apply_gradients`` all-reduces (sums) the replicas' gradients itself, so each
-    replica passes its gradient already scaled by its share n_r / B.
+    replica passes its gradient already scaled by its share n_r / B. A Keras optimizer
+    belongs to the strategy it is made under, so this takes a function that makes one.
     """
 
     def __init__(
-        self, strategy, weights, keras_optimizer, dtype="float64", loss="softmax_cross_entropy"
+        self, strategy, weights, make_optimizer, dtype="float64", loss="softmax_cross_entropy"
     ):
         from tf_impl import tutorial
 
         self.strategy, self.dtype = strategy, tf.as_dtype(dtype)
         with strategy.scope():
             self.model = tutorial.build_model(weights, dtype=self.dtype.name)
-            self.optimizer = keras_optimizer
-            self.optimizer.build(self.model.trainable_variables)
+            self.optimizer = keras_optimizer = make_optimizer()
+            keras_optimizer.build(self.model.trainable_variables)
         model, loss_fn = self.model, losses.get(loss)
 
         def replica_step(x, y, batch_size):
