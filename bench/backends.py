@@ -19,6 +19,8 @@ FRAMEWORK = {
     "tf-xla": "tensorflow",
     "keras": "tensorflow",
     "jax-jit": "jax",
+    "tf-mirrored": "tensorflow",
+    "jax-sharded": "jax",
 }
 
 
@@ -47,6 +49,43 @@ def gpus(framework):
             except RuntimeError:
                 return ()
     return ()
+
+
+def prepare_replicas(count):
+    """Give TensorFlow and JAX ``count`` CPU devices; must run before either starts.
+
+    Returns what could not be done, as lines to print (a framework already started).
+    """
+    notes = []
+    if count <= 1:
+        return notes
+    flag = f"--xla_force_host_platform_device_count={count}"
+    if "jax" in sys.modules:
+        notes.append("JAX had already started: its data-parallel cases get the devices it has.")
+    else:
+        os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flag}".strip()
+    if installed("tensorflow"):
+        tf = tensorflow()
+        try:
+            if not tf.config.list_physical_devices("GPU"):
+                from tf_impl import distributed
+
+                distributed.use_logical_cpus(count)
+        except RuntimeError:
+            notes.append(
+                "TensorFlow had already started: its data-parallel cases get the devices it has."
+            )
+    return notes
+
+
+def device_count(framework):
+    """Devices a data-parallel case can use: GPUs if any, else (logical) CPUs."""
+    if framework == "tensorflow":
+        tf = tensorflow()
+        return len(tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU"))
+    import jax
+
+    return jax.device_count()
 
 
 def any_gpu():

@@ -141,6 +141,12 @@ def backend_modes(selected_backends, selected_modes):
     help="Also time the optimizer update alone: tf_impl vs Keras, jax_impl vs optax.",
 )
 @click.option(
+    "--replicas",
+    multiple=True,
+    type=click.IntRange(min=1),
+    help="Also time the data-parallel step (tf-mirrored, jax-sharded) over R devices; repeatable.",
+)
+@click.option(
     "--quick", is_flag=True, help="A first look in about a minute: fewer rounds, K=1 only."
 )
 @click.option(
@@ -165,6 +171,7 @@ def bench(
     steps_per_call,
     rounds,
     updates,
+    replicas,
     quick,
     json_path,
     compare_path,
@@ -177,6 +184,7 @@ def bench(
       gdkit bench --backend tf --mode function --mode xla --batch-size 1024 --hidden 4096
       gdkit bench --optimizer adam --optimizer sgd --updates --json run.json
       gdkit bench --compare run.json
+      gdkit bench --replicas 1 --replicas 2 --replicas 4 --backend numpy
     """
     from bench import report
     from bench.config import Config
@@ -188,6 +196,9 @@ def bench(
     def defaulted(name):
         return context.get_parameter_source(name) == click.core.ParameterSource.DEFAULT
 
+    if replicas:  # before anything starts TensorFlow or JAX: they split the CPU then
+        for note in backends.prepare_replicas(max(replicas)):
+            console.print(note)
     old = None
     if compare_path:
         try:
@@ -214,6 +225,7 @@ def bench(
         "hidden": tuple(hidden),
         "steps_per_call": (1,) if quick and defaulted("steps_per_call") else tuple(steps_per_call),
         "update_optimizers": tuple(optimizer_names) if updates else (),
+        "replicas": tuple(replicas),
     }
     config = Config.quick(**settings) if quick else Config(**settings)
     if rounds:
@@ -223,6 +235,14 @@ def bench(
     console.print(report.step_table(rows))
     for line in report.verdicts(rows):
         console.print(f"  {line}")
+    scaling = report.scaling_table(rows)
+    if scaling is not None:
+        console.print(scaling)
+        if not backends.any_gpu():
+            console.print(
+                "  CPU only: the R logical devices share the same cores, so these numbers show "
+                "the overhead of data parallelism, not a speed-up."
+            )
     update = report.update_table(data)
     if update is not None:
         console.print(update)

@@ -27,6 +27,7 @@ class Config:
     warmup_rounds: int = 3
     peak_size: int = 2048
     update_optimizers: tuple = ()
+    replicas: tuple = ()  # data-parallel cases (tf-mirrored, jax-sharded) for each R
 
     @classmethod
     def quick(cls, **overrides):
@@ -49,3 +50,14 @@ class Config:
                 continue
             for device in backends.devices_for(backend_mode, self.device):
                 yield Case(backend_mode, device, optimizer, batch, hidden, k)
+        for backend_mode, optimizer, batch, hidden, replicas in itertools.product(
+            ("tf-mirrored", "jax-sharded"),
+            self.optimizers,
+            self.batch_sizes,
+            self.hidden,
+            self.replicas,
+        ):
+            framework = backends.FRAMEWORK[backend_mode]
+            if backends.installed(framework) and replicas <= backends.device_count(framework):
+                device = "gpu" if backends.gpus(framework) else "cpu"
+                yield Case(backend_mode, device, optimizer, batch, hidden, 1, replicas)

@@ -2,8 +2,15 @@
 
 import pytest
 
-from bench import machine
+from bench import backends, machine
 from bench.config import Config
+
+
+def pytest_configure(config):
+    replicas = Config.from_env().replicas
+    if replicas:  # devices must be split before TensorFlow or JAX starts
+        for note in backends.prepare_replicas(max(replicas)):
+            print(note)
 
 
 def pytest_generate_tests(metafunc):

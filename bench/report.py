@@ -49,6 +49,7 @@ def step_rows(data):
                 "batch_size": info["batch_size"],
                 "hidden": info["sizes"][1],
                 "steps_per_call": info["steps_per_call"],
+                "replicas": info.get("replicas", 1),
                 "us": seconds * 1e6,
                 "steps_per_s": 1 / seconds,
                 "gflops": gflops,
@@ -58,26 +59,25 @@ def step_rows(data):
                 "noisy": info.get("noisy", False),
             }
         )
-    by_key = {
-        (
-            r["mode"],
-            r["device"],
-            r["optimizer"],
-            r["batch_size"],
-            r["hidden"],
-            r["steps_per_call"],
-        ): r
-        for r in rows
-    }
+    key_fields = (
+        "mode",
+        "device",
+        "optimizer",
+        "batch_size",
+        "hidden",
+        "steps_per_call",
+        "replicas",
+    )
+    by_key = {tuple(r[k] for k in key_fields): r for r in rows}
     for row in rows:
         key = (row["optimizer"], row["batch_size"], row["hidden"])
-        eager = by_key.get(("tf-eager", row["device"], *key, 1))
-        numpy = by_key.get(("numpy", "cpu", *key, 1))
-        cpu = by_key.get((row["mode"], "cpu", *key, row["steps_per_call"]))
-        row["vs_eager"] = (
-            eager["us"] / row["us"] if eager and row["mode"].startswith(("tf", "keras")) else None
-        )
-        row["vs_numpy"] = numpy["us"] / row["us"] if numpy else None
+        eager = by_key.get(("tf-eager", row["device"], *key, 1, 1))
+        numpy = by_key.get(("numpy", "cpu", *key, 1, 1))
+        cpu = by_key.get((row["mode"], "cpu", *key, row["steps_per_call"], row["replicas"]))
+        single_device = row["replicas"] == 1 and row["mode"] not in ("tf-mirrored", "jax-sharded")
+        compiled_tf = row["mode"].startswith(("tf", "keras")) and single_device
+        row["vs_eager"] = eager["us"] / row["us"] if eager and compiled_tf else None
+        row["vs_numpy"] = numpy["us"] / row["us"] if numpy and single_device else None
         row["gpu_vs_cpu"] = cpu["us"] / row["us"] if cpu and row["device"] == "gpu" else None
     return rows
 
@@ -99,6 +99,7 @@ def step_table(rows):
         ("B", "right", lambda r: str(r["batch_size"]), True),
         ("H", "right", lambda r: str(r["hidden"]), varies("hidden")),
         ("K", "right", lambda r: str(r["steps_per_call"]), varies("steps_per_call")),
+        ("R", "right", lambda r: str(r["replicas"]), varies("replicas")),
         ("µs/step", "right", lambda r: f"{r['us']:.0f}", True),
         ("steps/s", "right", lambda r: f"{r['steps_per_s']:.0f}", True),
         ("GFLOP/s", "right", lambda r: f"{r['gflops']:.1f}", True),
@@ -115,7 +116,7 @@ def step_table(rows):
     )
     for title, justify, _, _ in columns:
         table.add_column(title, justify=justify, no_wrap=True)
-    order = ("optimizer", "hidden", "batch_size", "steps_per_call", "device", "us")
+    order = ("optimizer", "hidden", "batch_size", "steps_per_call", "replicas", "device", "us")
     for row in sorted(rows, key=lambda r: tuple(r[k] for k in order)):
         table.add_row(*(cell(row) for _, _, cell, _ in columns))
     return table
@@ -199,3 +200,39 @@ def compare_table(old, new):
                 bench["name"], f"{then * 1e6:.0f}", f"{now * 1e6:.0f}", f"{now / then:.2f}"
             )
     return table, matched
+
+
+def scaling_table(rows):
+    """Data-parallel cases: throughput and scaling efficiency against R = 1 of the same backend."""
+    parallel = [r for r in rows if r["mode"] in ("tf-mirrored", "jax-sharded")]
+    if not parallel:
+        return None
+    table = Table(
+        title="Data-parallel step (batch per replica; efficiency against R = 1)",
+        title_justify="left",
+    )
+    for column in ("backend", "device", "B/replica", "R", "µs/step", "examples/s", "efficiency"):
+        table.add_column(column, justify="left" if column in ("backend", "device") else "right")
+    base = {
+        (r["mode"], r["optimizer"], r["batch_size"], r["hidden"]): r
+        for r in parallel
+        if r["replicas"] == 1
+    }
+    for row in sorted(
+        parallel, key=lambda r: (r["mode"], r["optimizer"], r["batch_size"], r["replicas"])
+    ):
+        examples = row["batch_size"] * row["replicas"] * row["steps_per_s"]
+        one = base.get((row["mode"], row["optimizer"], row["batch_size"], row["hidden"]))
+        efficiency = (
+            (examples / (one["batch_size"] * one["steps_per_s"])) / row["replicas"] if one else None
+        )
+        table.add_row(
+            row["mode"],
+            row["device"],
+            str(row["batch_size"]),
+            str(row["replicas"]),
+            f"{row['us']:.0f}",
+            f"{examples:.0f}",
+            "—" if efficiency is None else f"{efficiency:.2f}",
+        )
+    return table

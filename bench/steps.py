@@ -12,6 +12,7 @@ import numpy as np
 from reference import mlp as reference_mlp
 
 INPUT_SIZE, NUM_CLASSES = 784, 10
+DATA_PARALLEL = ("tf-mirrored", "jax-sharded")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,16 +23,22 @@ class Case:
     batch_size: int
     hidden: int
     steps_per_call: int = 1
+    replicas: int = 1  # data-parallel cases: batch_size is per replica
 
     @property
     def sizes(self):
         return (INPUT_SIZE, self.hidden, NUM_CLASSES)
 
     @property
+    def global_batch(self):
+        return self.batch_size * self.replicas
+
+    @property
     def name(self):
+        replicas = f"-r{self.replicas}" if self.backend_mode in DATA_PARALLEL else ""
         return (
             f"{self.backend_mode}-{self.device}-{self.optimizer}"
-            f"-b{self.batch_size}-h{self.hidden}-k{self.steps_per_call}"
+            f"-b{self.batch_size}-h{self.hidden}-k{self.steps_per_call}{replicas}"
         )
 
 
@@ -53,7 +60,7 @@ class Step:
 def _data(case):
     """K batches of standardised inputs and integer labels, fixed by a seed."""
     rng = np.random.default_rng(0)
-    shape = (case.steps_per_call, case.batch_size)
+    shape = (case.steps_per_call, case.global_batch)
     x = rng.standard_normal((*shape, INPUT_SIZE), dtype=np.float32)
     y = rng.integers(NUM_CLASSES, size=shape).astype(np.int32)
     if case.steps_per_call == 1:
@@ -73,6 +80,8 @@ def build(case):
         "tf-xla": _tf_step,
         "keras": _keras_step,
         "jax-jit": _jax_step,
+        "tf-mirrored": _tf_mirrored_step,
+        "jax-sharded": _jax_sharded_step,
     }
     return builders[case.backend_mode](case)
 
@@ -160,6 +169,39 @@ def _jax_step(case):
     carry = {"params": params, "state": jax.device_put(optimizer.init(params), device)}
     x, y = jax.device_put(_data(case), device)
     step = training.make_train_step(optimizer, steps_per_call=case.steps_per_call)
+
+    def run():
+        carry["params"], carry["state"], loss = step(carry["params"], carry["state"], x, y)
+        return loss.block_until_ready()
+
+    return Step(run, lambda: step.trace_count)
+
+
+def _tf_mirrored_step(case):
+    """The data-parallel step under MirroredStrategy over ``case.replicas`` devices."""
+    import tensorflow as tf
+
+    from tf_impl import distributed, optimizers
+
+    strategy = distributed.mirrored_strategy(case.replicas)
+    step = distributed.DataParallelTrainStep(
+        strategy, _weights(case), optimizers.get(case.optimizer), dtype=tf.float32
+    )
+    x, y = _data(case)
+    return Step(lambda: step(x, y).numpy(), lambda: step._step.experimental_get_tracing_count())
+
+
+def _jax_sharded_step(case):
+    """The data-parallel step with the batch sharded over ``case.replicas`` JAX devices."""
+    import jax
+
+    from jax_impl import distributed, optimizers
+
+    optimizer = optimizers.get(case.optimizer)
+    step = distributed.DataParallelTrainStep(distributed.data_mesh(case.replicas), optimizer)
+    params = jax.tree.map(jax.numpy.asarray, _weights(case))
+    carry = {"params": params, "state": optimizer.init(params)}
+    x, y = _data(case)
 
     def run():
         carry["params"], carry["state"], loss = step(carry["params"], carry["state"], x, y)

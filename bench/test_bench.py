@@ -49,7 +49,7 @@ def test_train_step(benchmark, case, bench_config, peaks):
         info["noisy"] = _moved(rerun_before, machine.canary())
 
     framework = backends.FRAMEWORK[case.backend_mode]
-    flops = flops_per_step(case.sizes, case.batch_size)
+    flops = flops_per_step(case.sizes, case.global_batch)
     info.update(
         backend=framework,
         mode=case.backend_mode,
@@ -58,6 +58,7 @@ def test_train_step(benchmark, case, bench_config, peaks):
         batch_size=case.batch_size,
         sizes=list(case.sizes),
         steps_per_call=case.steps_per_call,
+        replicas=case.replicas,
         flops_per_step=flops,
         peak_gflops=peaks(framework, case.device),
         trace_count=step.trace_count(),

@@ -198,3 +198,39 @@ def test_flops_per_step_counts_no_input_gradient():
     assert np.isclose(
         flops_per_step((10, 20, 30, 5), 2), 4 * 2 * 10 * 20 + 6 * 2 * 20 * 30 + 6 * 2 * 30 * 5
     )
+
+
+def test_bench_replicas_in_a_fresh_process(tmp_path):
+    """Devices are split before TensorFlow and JAX start, so this runs in its own process."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "replicas.json"
+    command = [
+        sys.executable,
+        "-c",
+        "from bench.cli import main; main()",
+        "bench",
+        "--quick",
+        "--backend",
+        "numpy",
+        "--hidden",
+        "8",
+        "--batch-size",
+        "4",
+        "--rounds",
+        "2",
+        "--replicas",
+        "1",
+        "--replicas",
+        "2",
+        "--json",
+        str(path),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Data-parallel step" in result.stdout and "share the same cores" in result.stdout
+    names = {bench["name"] for bench in json.loads(path.read_text())["benchmarks"]}
+    for backend in ("tf-mirrored", "jax-sharded"):
+        for replicas in (1, 2):
+            assert f"test_train_step[{backend}-cpu-adam-b4-h8-k1-r{replicas}]" in names

@@ -32,13 +32,24 @@ def use_logical_cpus(count):
 
 
 def mirrored_strategy(replicas):
-    """A MirroredStrategy over the first ``replicas`` GPUs, or logical CPUs when there are none."""
-    devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+    """A MirroredStrategy over the first ``replicas`` GPUs, or logical CPUs when there are none.
+
+    On logical CPUs the all-reduce is ``ReductionToOneDevice`` (plain copies and adds):
+    TensorFlow's default collective all-reduce keys its groups by process, so strategies
+    over different numbers of CPUs could not live in one process (a benchmark of R = 1, 2, 4).
+    """
+    gpus = tf.config.list_logical_devices("GPU")
+    devices = gpus or tf.config.list_logical_devices("CPU")
     if replicas > len(devices):
         raise ValueError(
             f"replicas={replicas} is not allowed: this process has {len(devices)} devices."
         )
-    return tf.distribute.MirroredStrategy([d.name for d in devices[:replicas]])
+    names = [d.name for d in devices[:replicas]]
+    if gpus:
+        return tf.distribute.MirroredStrategy(names)
+    return tf.distribute.MirroredStrategy(
+        names, cross_device_ops=tf.distribute.ReductionToOneDevice()
+    )
 
 
 def _one_copy(next_creator, **kwargs):
