@@ -16,8 +16,7 @@ import jax
 import numpy as np
 
 from jax_impl import mlp
-from reference.errors import NonFiniteLossError, non_finite_loss_message
-from reference.training import batches
+from reference.training import batches, check_finite
 
 
 class TrainStep:
@@ -84,9 +83,6 @@ def fit(
     for step, index in enumerate(batches(len(x), batch_size, epochs, seed)):
         params, state, loss_value = step_fn(params, state, x[index], y[index])
         loss_value = float(loss_value)
-        if not np.isfinite(loss_value):
-            learning_rate = float(optimizer.learning_rate_at(step))
-            message = non_finite_loss_message(loss_value, step, learning_rate)
-            raise NonFiniteLossError(message, step, history)
+        check_finite(loss_value, step, optimizer, history)
         history.append(loss_value)
     return params, history

@@ -24,8 +24,8 @@ a ``tf.function`` (over 100 µs) dwarfs the arithmetic; fusing pays it once per 
 import numpy as np
 import tensorflow as tf
 
-from reference.errors import NonFiniteLossError, check_choice, non_finite_loss_message
-from reference.training import batches
+from reference.errors import check_choice
+from reference.training import batches, check_finite
 from tf_impl import mlp
 
 MODES = ("eager", "function", "xla")
@@ -128,9 +128,6 @@ def fit(
     history = []
     for step, index in enumerate(batches(len(x), batch_size, epochs, seed)):
         loss_value = float(step_fn(x[index], y[index]))
-        if not np.isfinite(loss_value):
-            learning_rate = float(optimizer.learning_rate_at(step))
-            message = non_finite_loss_message(loss_value, step, learning_rate)
-            raise NonFiniteLossError(message, step, history)
+        check_finite(loss_value, step, optimizer, history)
         history.append(loss_value)
     return params, history
