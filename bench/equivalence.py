@@ -143,6 +143,20 @@ CASES = [
         },
         100,
     ),
+    (
+        "muon-exclude_layers",
+        "muon",
+        {
+            "learning_rate": LR,
+            "adam_beta_1": 0.75,
+            "adam_beta_2": 0.875,
+            "adam_weight_decay": 0.0625,
+            "weight_decay": 0.125,
+            "exclude_layers": ["dense_1"],
+            "exclude_embeddings": False,
+        },
+        100,
+    ),
     ("schedule_free_adamw-default", "schedule_free_adamw", {}, 100),
     (
         "schedule_free_adamw-custom",
