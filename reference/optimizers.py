@@ -307,7 +307,7 @@ class Adam(Optimizer):
             return param - lr * momentum_hat / (np.sqrt(velocity_hat) + self.epsilon), new
         if self.amsgrad:
             velocity = new["velocity_max"] = np.maximum(slots["velocity_max"], velocity)
-        alpha = lr * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        alpha = lr * math.sqrt(1 - beta_2**t) / (1 - beta_1**t)  # a Python float: keeps the dtype
         return param - alpha * momentum / (np.sqrt(velocity) + self.epsilon), new
 
 
@@ -720,7 +720,7 @@ class Muon(Optimizer):
         beta_1, beta_2 = self.adam_beta_1, self.adam_beta_2
         momentum = slots["momentum"] + (1 - beta_1) * (grad - slots["momentum"])
         velocity = slots["velocity"] + (1 - beta_2) * (grad * grad - slots["velocity"])
-        alpha = lr * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        alpha = lr * math.sqrt(1 - beta_2**t) / (1 - beta_1**t)  # a Python float: keeps the dtype
         new_param = param - alpha * momentum / (np.sqrt(velocity) + self.epsilon)
         return new_param, {"momentum": momentum, "velocity": velocity}
 
