@@ -243,7 +243,13 @@ def bench(
                 "  CPU only: the R logical devices share the same cores, so these numbers show "
                 "the overhead of data parallelism, not a speed-up."
             )
-    update = report.update_table(data)
+    paired = None
+    if updates and not quick:
+        from bench.updates import paired_ratios
+
+        with console.status("pairing each update with its built-in, calls alternating…"):
+            paired = paired_ratios(optimizer_names, rounds=config.rounds * 3)
+    update = report.update_table(data, paired)
     if update is not None:
         console.print(update)
     if old is not None:

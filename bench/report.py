@@ -145,8 +145,12 @@ def verdicts(rows):
     return lines
 
 
-def update_table(data):
-    """tf_impl vs keras.optimizers and jax_impl vs optax, per optimizer (µs per update)."""
+def update_table(data, paired=None):
+    """tf_impl vs keras.optimizers and jax_impl vs optax, per optimizer (µs per update).
+
+    ``paired`` adds the ratios measured with alternating calls (``updates.paired_ratios``),
+    which machine drift cannot bias; the plain ratios come from back-to-back runs.
+    """
     times = defaultdict(dict)
     for bench in data["benchmarks"]:
         info = bench.get("extra_info", {})
@@ -155,6 +159,7 @@ def update_table(data):
     if not times:
         return None
     table = Table(title="Optimizer update alone (µs, median)", title_justify="left")
+    paired = paired or {}
     for column in (
         "optimizer",
         "tf_impl",
@@ -163,6 +168,7 @@ def update_table(data):
         "jax_impl",
         "optax",
         "jax_impl/optax",
+        *(["paired tf_impl/keras", "paired jax_impl/optax"] if paired else []),
     ):
         table.add_column(column, justify="left" if column == "optimizer" else "right")
     for optimizer, row in sorted(times.items()):
@@ -181,8 +187,21 @@ def update_table(data):
             cell("jax_impl"),
             cell("optax"),
             ratio("jax_impl", "optax"),
+            *(
+                [
+                    _paired(paired, optimizer, "tf_impl/keras"),
+                    _paired(paired, optimizer, "jax_impl/optax"),
+                ]
+                if paired
+                else []
+            ),
         )
     return table
+
+
+def _paired(paired, optimizer, pair):
+    value = paired.get(optimizer, {}).get(pair)
+    return "—" if value is None else f"{value:.2f}"
 
 
 def compare_table(old, new):

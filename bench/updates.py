@@ -119,3 +119,37 @@ def build_update(implementation, optimizer_name):
         return carry[0]["dense_0/bias"].block_until_ready()
 
     return update
+
+
+def paired_ratio(first, second, optimizer_name, rounds=100):
+    """Median time of ``first``'s update over ``second``'s, their calls alternating.
+
+    This machine's speed drifts by up to 2× over seconds; timing one implementation after
+    the other lets the drift land on one side. Alternating calls put it on both.
+    """
+    import statistics
+    import time
+
+    updates = [build_update(first, optimizer_name), build_update(second, optimizer_name)]
+    samples = ([], [])
+    for update in updates:
+        update()  # compile
+    for _ in range(rounds):
+        for update, times in zip(updates, samples, strict=True):
+            start = time.perf_counter()
+            update()
+            times.append(time.perf_counter() - start)
+    return statistics.median(samples[0]) / statistics.median(samples[1])
+
+
+def paired_ratios(optimizers, rounds=100):
+    """``{optimizer: {"tf_impl/keras": r, "jax_impl/optax": r}}`` for what is installed."""
+    ratios = {}
+    for optimizer in optimizers:
+        row = {}
+        if backends.installed("tensorflow"):
+            row["tf_impl/keras"] = paired_ratio("tf_impl", "keras", optimizer, rounds)
+        if backends.installed("jax") and optimizer in OPTAX_NAMES:
+            row["jax_impl/optax"] = paired_ratio("jax_impl", "optax", optimizer, rounds)
+        ratios[optimizer] = row
+    return ratios
