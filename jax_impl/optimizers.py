@@ -54,14 +54,17 @@ class Optimizer:
         step = state["step"]
         learning_rate = self.learning_rate_at(step)
         grads = self.clip(grads)
+        dtypes = {
+            param.dtype for param in params.values()
+        }  # η and t once per dtype, not per tensor
+        lr = {dtype: jnp.asarray(learning_rate, dtype) for dtype in dtypes}
+        t = {dtype: (step + 1).astype(dtype) for dtype in dtypes}
         new_params, new_slots = {}, {}
         for name, param in params.items():
             slots = state["slots"][name]
-            lr = jnp.asarray(learning_rate, param.dtype)
-            t = (step + 1).astype(param.dtype)
-            value = self.decay_weights(param, slots, lr)
+            value = self.decay_weights(param, slots, lr[param.dtype])
             new_params[name], new_slots[name] = self.update_variable(
-                grads[name].astype(param.dtype), value, slots, lr, t
+                grads[name].astype(param.dtype), value, slots, lr[param.dtype], t[param.dtype]
             )
         return new_params, {"step": step + 1, "slots": new_slots}
 

@@ -86,14 +86,15 @@ class Optimizer:
         check_same_structure(grads, params)
         step = state["step"]
         t = step + 1
-        lr = self.learning_rate_at(step)
+        learning_rate = self.learning_rate_at(step)
         grads = self.clip(grads)
+        lr = {param.dtype: param.dtype.type(learning_rate) for param in params.values()}
         new_params, new_slots = {}, {}
         for name, param in params.items():
-            lr_typed = param.dtype.type(lr)
-            param = self.decay_weights(param, state["slots"][name], lr_typed)
+            slots = state["slots"][name]
+            value = self.decay_weights(param, slots, lr[param.dtype])
             new_params[name], new_slots[name] = self.update_variable(
-                grads[name], param, state["slots"][name], lr_typed, t
+                grads[name], value, slots, lr[param.dtype], t
             )
         return new_params, {"step": t, "slots": new_slots}
 

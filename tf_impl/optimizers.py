@@ -67,17 +67,20 @@ class Optimizer:
         step = state["step"]
         learning_rate = self.learning_rate_at(step)
         grads = self.clip(grads)
+        dtypes = {
+            param.dtype for param in params.values()
+        }  # η and t once per dtype, not per tensor
+        lr = {dtype: _as(learning_rate, dtype) for dtype in dtypes}
+        t = {dtype: tf.cast(step + 1, dtype) for dtype in dtypes}
         for name, param in params.items():
             slots = state["slots"][name]
-            lr = _as(learning_rate, param.dtype)
-            t = tf.cast(step + 1, param.dtype)
-            value = self.decay_weights(param.value(), slots, lr)
+            value = self.decay_weights(param.value(), slots, lr[param.dtype])
             new_value, new_slots = self.update_variable(
                 tf.cast(grads[name], param.dtype),
                 value,
                 {k: v.value() for k, v in slots.items()},
-                lr,
-                t,
+                lr[param.dtype],
+                t[param.dtype],
             )
             param.assign(new_value)
             for slot, slot_value in new_slots.items():
