@@ -25,7 +25,7 @@ def run(backend="tf", seed=0, fast=False, data="digits"):
     x, y, x_val, y_val = load_data(data, seed)
     params = mlp.init_params((x.shape[1], 32, 10), seed=seed)
     epochs = 2 if fast else 4
-    attempts, rate, stable = [], 1000.0, None
+    attempts, curves, rate, stable = [], [], 1000.0, None
     while stable is None and rate > 1e-6:
         try:
             _, history = train(
@@ -33,12 +33,14 @@ def run(backend="tf", seed=0, fast=False, data="digits"):
             )
         except NonFiniteLossError as error:
             attempts.append([f"{rate:g}", f"loss non-finite at step {error.step}", "—"])
+            curves.append((rate, error.history, f"non-finite at step {error.step}"))
             rate /= 10
             continue
         falling = history[-1] < history[0]
         attempts.append(
-            [f"{rate:g}", "finished" + ("" if falling else ", not falling"), f"{history[-1]:.3f}"]
+            [f"{rate:g}", "finished" + ("" if falling else ", not falling"), f"{history[-1]:.3g}"]
         )
+        curves.append((rate, history, "stable" if falling else "finite, not falling"))
         if falling:
             stable = rate
         else:
@@ -61,20 +63,16 @@ def run(backend="tf", seed=0, fast=False, data="digits"):
     _, check = train(backend, params, x, y, "sgd", {"learning_rate": suggested}, 32, 1, seed)
 
     figure, (ax_attempts, ax_range) = new_figure(2)
-    ax_attempts.bar(
-        range(len(attempts)),
-        [1 if a[2] == "—" else 0 for a in attempts],
-        color="tab:red",
-        label="NaN / inf",
-    )
-    ax_attempts.set(
-        title="divide by 10 until stable",
-        xticks=range(len(attempts)),
-        xticklabels=[a[0] for a in attempts],
-        xlabel="learning rate",
-        yticks=[],
-    )
-    ax_attempts.legend()
+    for attempt_rate, history, blew_up in curves:
+        outcome = f": non-finite at step {len(history)}" if blew_up else ": stable"
+        shown = np.minimum(history, 1e6)  # a finite but astronomical loss would flatten the rest
+        (line,) = ax_attempts.semilogy(
+            np.arange(len(shown)), shown, label=f"η={attempt_rate:g}{outcome}"
+        )
+        if blew_up and len(shown):
+            ax_attempts.plot(len(shown), shown[-1], "x", color=line.get_color(), markersize=10)
+    ax_attempts.set(title="divide by 10 until the loss stays finite", xlabel="step", ylabel="loss")
+    ax_attempts.legend(fontsize=8)
     ax_range.semilogx(rates, losses, alpha=0.4, label="loss")
     ax_range.semilogx(rates, smoothed, label="smoothed")
     ax_range.axvline(
