@@ -470,17 +470,23 @@ def case(case_id):
     return CASES[CASE_IDS.index(case_id)]
 
 
-def tf_trajectory(name, hyper, steps, dtype="float64", mode="function"):
-    """tf_impl's weights after each step (index 0: the start), trained on ``problem()``."""
+def tf_start(name, hyper, dtype="float64", mode="function"):
+    """``(params, state, step, x, y)``: tf_impl at the oracle's starting point on ``problem()``."""
     import tensorflow as tf
 
     from tf_impl import mlp as tf_mlp
     from tf_impl import optimizers, training
 
     _, x, y = problem(np.dtype(dtype))
-    params = tf_mlp.init_params(SIZES, dtype=tf.as_dtype(dtype))
+    params = tf_mlp.init_params(SIZES, seed=0, dtype=tf.as_dtype(dtype))
     optimizer = optimizers.get(name, **hyper)
-    step = training.make_train_step(params, optimizer.init(params), optimizer, mode)
+    state = optimizer.init(params)
+    return params, state, training.make_train_step(params, state, optimizer, mode), x, y
+
+
+def tf_trajectory(name, hyper, steps, dtype="float64", mode="function"):
+    """tf_impl's weights after each step (index 0: the start), trained on ``problem()``."""
+    params, _, step, x, y = tf_start(name, hyper, dtype, mode)
     snapshots = [{k: v.numpy() for k, v in params.items()}]
     for _ in range(steps):
         step(x, y)

@@ -21,6 +21,8 @@ from tf_impl.multi_worker import WorkerError, free_loopback_ports, run_workers
 
 # Same float64 arithmetic split differently across replicas (measured ≤ 4e-16).
 FLOAT64_TOLERANCE = 1e-10
+# One gradient, summed in shards instead of at once (measured ≤ 2e-16).
+ONE_GRADIENT_TOLERANCE = 1e-14
 
 
 def _fresh_process(*args, env=None):
@@ -50,12 +52,12 @@ def test_plain_mean_of_unequal_shards_is_not():
     _, full = mlp.loss_and_grads(params, x, y)
     _, plain = data_parallel.loss_and_grads(params, shards, weighted=False)
     _, weighted = data_parallel.loss_and_grads(params, shards, weighted=True)
-    assert max_relative_difference(weighted, full) <= 1e-14
+    assert max_relative_difference(weighted, full) <= ONE_GRADIENT_TOLERANCE
     assert max_relative_difference(plain, full) > 1e-3  # measured 1.1e-2
     equal = data_parallel.shard(x[:28], y[:28], 4)
     _, plain_equal = data_parallel.loss_and_grads(params, equal, weighted=False)
     _, full_equal = mlp.loss_and_grads(params, x[:28], y[:28])
-    assert max_relative_difference(plain_equal, full_equal) <= 1e-14
+    assert max_relative_difference(plain_equal, full_equal) <= ONE_GRADIENT_TOLERANCE
 
 
 @pytest.mark.parametrize("replicas", [1, 2, 4])

@@ -23,6 +23,8 @@ from reference import clipping
 # Same formulas in float64, different operation order: measured ≤ 3e-15 over 100 steps.
 FLOAT64_TOLERANCE = 1e-10
 STEPS = 100
+# A clip is one norm and one scale; optax divides where Keras multiplies (measured ≤ 6e-17).
+CLIP_TOLERANCE = 1e-14
 
 
 def run_optax(make_transform, steps=STEPS):
@@ -61,6 +63,6 @@ def test_clipping_matches_optax():
     ours_global = clipping.clip_by_global_norm(grads, 1.0)
     ours_value = clipping.clip_by_value(grads, 0.3)
     for k in grads:
-        np.testing.assert_allclose(ours_global[k], by_global[k], rtol=1e-14)
+        np.testing.assert_allclose(ours_global[k], by_global[k], rtol=CLIP_TOLERANCE)
         np.testing.assert_array_equal(ours_value[k], by_value[k])
-    assert clipping.global_norm(ours_global) == pytest.approx(1.0, rel=1e-14)
+    assert clipping.global_norm(ours_global) == pytest.approx(1.0, rel=CLIP_TOLERANCE)

@@ -1,21 +1,14 @@
 """Running ``tf_impl`` on the shared cases, and putting it in the oracle's state."""
 
 import numpy as np
-import tensorflow as tf
 
-from bench.equivalence import CASE_IDS, CASES, SIZES, problem
-from tf_impl import mlp, optimizers, training
+from bench.equivalence import case, tf_start
 
 
 def tf_setup(case_id, dtype, mode):
     """``(params, state, step, x, y)`` for a case: tf_impl at the oracle's starting point."""
-    _, name, hyper, _ = CASES[CASE_IDS.index(case_id)]
-    _, x, y = problem(dtype)
-    params = mlp.init_params(SIZES, seed=0, dtype=tf.as_dtype(dtype))
-    optimizer = optimizers.get(name, **hyper)
-    state = optimizer.init(params)
-    step = training.make_train_step(params, state, optimizer, mode)
-    return params, state, step, x, y
+    _, name, hyper, _ = case(case_id)
+    return tf_start(name, hyper, np.dtype(dtype).name, mode)
 
 
 def set_state(params, state, oracle_params, oracle_state):
