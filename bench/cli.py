@@ -141,6 +141,11 @@ def backend_modes(selected_backends, selected_modes):
     help="Also time the optimizer update alone: tf_impl vs Keras, jax_impl vs optax.",
 )
 @click.option(
+    "--breakdown",
+    is_flag=True,
+    help="Also time each step's forward pass and its gradients alone: where the time goes.",
+)
+@click.option(
     "--replicas",
     multiple=True,
     type=click.IntRange(min=1),
@@ -171,6 +176,7 @@ def bench(
     steps_per_call,
     rounds,
     updates,
+    breakdown,
     replicas,
     quick,
     json_path,
@@ -183,6 +189,7 @@ def bench(
       gdkit bench --quick
       gdkit bench --backend tf --mode function --mode xla --batch-size 1024 --hidden 4096
       gdkit bench --optimizer adam --optimizer sgd --updates --json run.json
+      gdkit bench --backend tf --backend jax --batch-size 32 --steps-per-call 16 --breakdown
       gdkit bench --compare run.json
       gdkit bench --replicas 1 --replicas 2 --replicas 4 --backend numpy
     """
@@ -226,6 +233,7 @@ def bench(
         "steps_per_call": (1,) if quick and defaulted("steps_per_call") else tuple(steps_per_call),
         "update_optimizers": tuple(optimizer_names) if updates else (),
         "replicas": tuple(replicas),
+        "breakdown": breakdown,
     }
     config = Config.quick(**settings) if quick else Config(**settings)
     if rounds:
@@ -235,6 +243,9 @@ def bench(
     console.print(report.step_table(rows))
     for line in report.verdicts(rows):
         console.print(f"  {line}")
+    parts = report.breakdown_table(rows)
+    if parts is not None:
+        console.print(parts)
     scaling = report.scaling_table(rows)
     if scaling is not None:
         console.print(scaling)

@@ -28,6 +28,7 @@ class Config:
     peak_size: int = 2048
     update_optimizers: tuple = ()
     replicas: tuple = ()  # data-parallel cases (tf-mirrored, jax-sharded) for each R
+    breakdown: bool = False  # also time each step's forward and gradients, alternating
 
     @classmethod
     def quick(cls, **overrides):

@@ -57,6 +57,7 @@ def step_rows(data):
                 "trace_count": info["trace_count"],
                 "first_call_ms": info["first_call_s"] * 1e3,
                 "noisy": info.get("noisy", False),
+                "breakdown": info.get("breakdown_s"),
             }
         )
     key_fields = (
@@ -143,6 +144,46 @@ def verdicts(rows):
             f"{best['device']}){against}; first call up to {first:.0f} ms"
         )
     return lines
+
+
+def breakdown_table(rows):
+    """Where each step's time goes: forward, backward, update, against the arithmetic limit.
+
+    From the ``--breakdown`` timings (``bench.parts.paired_seconds``), in µs per step:
+    backward = gradients − forward, update = step − gradients; the limit is the step's
+    FLOPs at the measured matmul peak.
+    """
+    rows = [row for row in rows if row["breakdown"]]
+    if not rows:
+        return None
+    table = Table(
+        title="Where a step's time goes (µs per step, calls alternating; "
+        "limit = FLOPs at the measured matmul peak)",
+        title_justify="left",
+    )
+    columns = ("case", "optimizer", "device", "B", "H", "K", "forward", "backward", "update")
+    for column in (*columns, "step", "limit", "step/limit"):
+        table.add_column(column, justify="left" if column in columns[:3] else "right")
+    order = ("optimizer", "hidden", "batch_size", "steps_per_call", "device", "us")
+    for row in sorted(rows, key=lambda r: tuple(r[k] for k in order)):
+        seconds = row["breakdown"]
+        forward, gradients, step = (seconds[k] * 1e6 for k in ("forward", "gradients", "step"))
+        limit = row["us"] * row["peak_share"]  # FLOPs / peak, in µs
+        table.add_row(
+            row["mode"],
+            row["optimizer"],
+            row["device"],
+            str(row["batch_size"]),
+            str(row["hidden"]),
+            str(row["steps_per_call"]),
+            f"{forward:.0f}",
+            f"{gradients - forward:.0f}",
+            f"{step - gradients:.0f}",
+            f"{step:.0f}",
+            f"{limit:.0f}",
+            f"{step / limit:.1f}×",
+        )
+    return table
 
 
 def update_table(data, paired=None):

@@ -57,7 +57,7 @@ class Step:
     trace_count: callable = lambda: 0  # noqa: E731
 
 
-def _data(case):
+def data(case):
     """K batches of standardised inputs and integer labels, fixed by a seed."""
     rng = np.random.default_rng(0)
     shape = (case.steps_per_call, case.global_batch)
@@ -68,7 +68,7 @@ def _data(case):
     return x, y
 
 
-def _weights(case):
+def weights(case):
     return reference_mlp.init_params(case.sizes, seed=0, dtype=np.float32)
 
 
@@ -90,8 +90,8 @@ def _numpy_step(case):
     from reference import optimizers, training
 
     optimizer = optimizers.get(case.optimizer)
-    params = _weights(case)
-    x, y = _data(case)
+    params = weights(case)
+    x, y = data(case)
     carry = {"params": params, "state": optimizer.init(params)}
 
     def run():
@@ -112,10 +112,10 @@ def _tf_step(case):
 
     mode = case.backend_mode.removeprefix("tf-")
     with tf.device(f"/{case.device.upper()}:0"):
-        params = {k: tf.Variable(v) for k, v in _weights(case).items()}
+        params = {k: tf.Variable(v) for k, v in weights(case).items()}
         optimizer = optimizers.get(case.optimizer)
         state = optimizer.init(params)
-        x, y = (tf.constant(a) for a in _data(case))
+        x, y = (tf.constant(a) for a in data(case))
     step = training.make_train_step(
         params, state, optimizer, mode, steps_per_call=case.steps_per_call
     )
@@ -135,10 +135,10 @@ def _keras_step(case):
     from tf_impl import tutorial
 
     with tf.device(f"/{case.device.upper()}:0"):
-        model = tutorial.build_model(_weights(case))
+        model = tutorial.build_model(weights(case))
         optimizer = keras_optimizer(case.optimizer, {})
         single_step = tutorial.make_train_step(model, optimizer)
-        x, labels = _data(case)
+        x, labels = data(case)
         x, y = tf.constant(x), tf.constant(np.eye(NUM_CLASSES, dtype=np.float32)[labels])
     if case.steps_per_call == 1:
         step = single_step
@@ -165,9 +165,9 @@ def _jax_step(case):
 
     device = jax.devices(case.device)[0]
     optimizer = optimizers.get(case.optimizer)
-    params = jax.device_put(_weights(case), device)
+    params = jax.device_put(weights(case), device)
     carry = {"params": params, "state": jax.device_put(optimizer.init(params), device)}
-    x, y = jax.device_put(_data(case), device)
+    x, y = jax.device_put(data(case), device)
     step = training.make_train_step(optimizer, steps_per_call=case.steps_per_call)
 
     def run():
@@ -185,9 +185,9 @@ def _tf_mirrored_step(case):
 
     strategy = distributed.mirrored_strategy(case.replicas)
     step = distributed.DataParallelTrainStep(
-        strategy, _weights(case), optimizers.get(case.optimizer), dtype=tf.float32
+        strategy, weights(case), optimizers.get(case.optimizer), dtype=tf.float32
     )
-    x, y = _data(case)
+    x, y = data(case)
     return Step(lambda: step(x, y).numpy(), lambda: step._step.experimental_get_tracing_count())
 
 
@@ -199,9 +199,9 @@ def _jax_sharded_step(case):
 
     optimizer = optimizers.get(case.optimizer)
     step = distributed.DataParallelTrainStep(distributed.data_mesh(case.replicas), optimizer)
-    params = jax.tree.map(jax.numpy.asarray, _weights(case))
+    params = jax.tree.map(jax.numpy.asarray, weights(case))
     carry = {"params": params, "state": optimizer.init(params)}
-    x, y = _data(case)
+    x, y = data(case)
 
     def run():
         carry["params"], carry["state"], loss = step(carry["params"], carry["state"], x, y)

@@ -7,7 +7,7 @@ pytest-benchmark's own options (``--benchmark-json``, ``--benchmark-compare``, .
 import statistics
 import time
 
-from bench import backends, machine
+from bench import backends, machine, parts
 from bench.steps import build, flops_per_step
 
 # A case whose canary (a small fixed matmul) moved by more than this is re-run.
@@ -47,6 +47,8 @@ def test_train_step(benchmark, case, bench_config, peaks):
         rerun = _timed_rounds(step.run, bench_config.rounds)
         info["rerun_median_s"] = statistics.median(rerun)
         info["noisy"] = _moved(rerun_before, machine.canary())
+    if bench_config.breakdown and case.backend_mode in parts.MODES:
+        info["breakdown_s"] = parts.paired_seconds(case, step.run, bench_config.rounds)
 
     framework = backends.FRAMEWORK[case.backend_mode]
     flops = flops_per_step(case.sizes, case.global_batch)

@@ -136,13 +136,15 @@ def test_bench_quick_json_end_to_end(tmp_path):
         "--backend",
         "jax",
         "--updates",
+        "--breakdown",
         "--optimizer",
         "sgd",
         "--json",
         str(path),
     )
     assert result.exit_code == 0, result.output
-    assert "Training step" in result.output and "Optimizer update alone" in result.output
+    for title in ("Training step", "Optimizer update alone", "Where a step's time goes"):
+        assert title in result.output
     data = json.loads(path.read_text())
     names = {bench["name"] for bench in data["benchmarks"]}
     for backend in ("numpy", "tf-function", "jax-jit"):
@@ -167,8 +169,10 @@ def test_bench_quick_json_end_to_end(tmp_path):
         "trace_count",
         "first_call_s",
         "noisy",
+        "breakdown_s",
     ):
         assert key in step["extra_info"]
+    assert set(step["extra_info"]["breakdown_s"]) == {"forward", "gradients", "step"}
     assert step["extra_info"]["trace_count"] == 1
     assert "cpu_model" in data["machine_info"] and "tensorflow" in data["machine_info"]
     again = invoke(

@@ -1,0 +1,159 @@
+"""Where a training step's time goes: the same step cut short, timed beside it.
+
+``gdkit bench --breakdown`` times, for each step case, two shorter calls:
+
+- ``forward``: the loss only (forward pass and loss);
+- ``gradients``: the loss and every gradient (forward and backward), no update.
+
+The report subtracts: backward = gradients − forward, update = step − gradients.
+Each part runs the way its step does: the same K batches per call, the same mode
+(eager, ``tf.function``, XLA, ``jax.jit``), the same weights and data. The three
+calls alternate round by round (``paired_seconds``), so a machine that slows
+down for a while slows all three alike and the differences stay meaningful.
+
+A compiler drops work whose result nobody reads, so the compiled ``gradients``
+part returns the gradients of its last batch beside the loss: they are written
+out, as the step writes out its new weights, but no update reads them.
+"""
+
+import statistics
+import time
+
+from bench.steps import Step, data, weights
+
+PARTS = ("forward", "gradients")
+MODES = ("numpy", "tf-eager", "tf-function", "tf-xla", "jax-jit")  # keras has no hand-made parts
+
+
+def paired_seconds(case, step_run, rounds):
+    """Median seconds per training step of each part and of the whole step, calls alternating."""
+    runs = {part: build(case, part).run for part in PARTS}
+    runs["step"] = step_run
+    for run in runs.values():
+        run()  # the first call of a part traces and compiles it
+        run()
+    samples = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(s) / case.steps_per_call for name, s in samples.items()}
+
+
+def build(case, part):
+    builders = {
+        "numpy": _numpy_part,
+        "tf-eager": _tf_part,
+        "tf-function": _tf_part,
+        "tf-xla": _tf_part,
+        "jax-jit": _jax_part,
+    }
+    return builders[case.backend_mode](case, part)
+
+
+def _loss(result):
+    """A compiled part returns the loss, or ``(loss, gradients)``."""
+    return result[0] if isinstance(result, tuple) else result
+
+
+def _batches(case, x, y):
+    return [(x, y)] if case.steps_per_call == 1 else list(zip(x, y, strict=True))
+
+
+def _numpy_part(case, part):
+    from reference import losses, mlp
+
+    params = weights(case)
+    batches = _batches(case, *data(case))
+    loss_fn = losses.get("softmax_cross_entropy")
+
+    def forward(x, y):
+        return loss_fn(mlp.forward(params, x), y)[0]  # the oracle's loss returns dlogits too
+
+    def gradients(x, y):
+        return mlp.loss_and_grads(params, x, y)[0]  # NumPy computes what it is told to
+
+    compute = {"forward": forward, "gradients": gradients}[part]
+
+    def run():
+        for x, y in batches:
+            loss = compute(x, y)
+        return loss
+
+    return Step(run)
+
+
+def _tf_part(case, part):
+    import tensorflow as tf
+
+    from tf_impl import losses, mlp
+
+    device = f"/{case.device.upper()}:0"
+    with tf.device(device):
+        params = {name: tf.Variable(value) for name, value in weights(case).items()}
+        x, y = (tf.constant(array) for array in data(case))
+    loss_fn = losses.get("softmax_cross_entropy")
+
+    def forward(x, y):
+        return loss_fn(mlp.forward(params, x), y)
+
+    def gradients(x, y):
+        return mlp.loss_and_grads(params, x, y)
+
+    compute = {"forward": forward, "gradients": gradients}[part]
+
+    def fused(xs, ys):
+        result = compute(xs[0], ys[0])
+        for i in tf.range(1, case.steps_per_call):
+            result = compute(xs[i], ys[i])
+        return result
+
+    call = compute if case.steps_per_call == 1 else fused
+    mode = case.backend_mode.removeprefix("tf-")
+    if mode != "eager":
+        call = tf.function(call, jit_compile=mode == "xla")
+
+    def run():
+        with tf.device(device):
+            return _loss(call(x, y)).numpy()
+
+    return Step(run, lambda: 0 if mode == "eager" else call.experimental_get_tracing_count())
+
+
+def _jax_part(case, part):
+    import jax
+
+    from jax_impl import losses, mlp
+
+    device = jax.devices(case.device)[0]
+    params = jax.device_put(weights(case), device)
+    x, y = jax.device_put(data(case), device)
+    loss_fn = losses.get("softmax_cross_entropy")
+    traces = []
+
+    def forward(params, x, y):
+        return loss_fn(mlp.forward(params, x), y)
+
+    def gradients(params, x, y):
+        return mlp.loss_and_grads(params, x, y)
+
+    compute = {"forward": forward, "gradients": gradients}[part]
+
+    def traced(params, x, y):
+        traces.append(1)  # Python runs this only while tracing
+        if case.steps_per_call == 1:
+            return compute(params, x, y)
+
+        def one_batch(last, batch):
+            return compute(params, *batch), None
+
+        first = compute(params, x[0], y[0])
+        return jax.lax.scan(one_batch, first, (x[1:], y[1:]))[0]
+
+    call = jax.jit(traced)
+
+    def run():
+        return _loss(jax.block_until_ready(call(params, x, y)))
+
+    return Step(run, lambda: len(traces))
