@@ -72,8 +72,13 @@ def step_rows(data):
     by_key = {tuple(r[k] for k in key_fields): r for r in rows}
     for row in rows:
         key = (row["optimizer"], row["batch_size"], row["hidden"])
-        eager = by_key.get(("tf-eager", row["device"], *key, 1, 1))
-        numpy = by_key.get(("numpy", "cpu", *key, 1, 1))
+        same_k = row["steps_per_call"]  # against the same K when it ran, else K = 1
+        eager = by_key.get(("tf-eager", row["device"], *key, same_k, 1)) or by_key.get(
+            ("tf-eager", row["device"], *key, 1, 1)
+        )
+        numpy = by_key.get(("numpy", "cpu", *key, same_k, 1)) or by_key.get(
+            ("numpy", "cpu", *key, 1, 1)
+        )
         cpu = by_key.get((row["mode"], "cpu", *key, row["steps_per_call"], row["replicas"]))
         single_device = row["replicas"] == 1 and row["mode"] not in ("tf-mirrored", "jax-sharded")
         compiled_tf = row["mode"].startswith(("tf", "keras")) and single_device
