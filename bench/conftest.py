@@ -1,9 +1,14 @@
 """pytest wiring for the benchmark suite: the case grid, and per-session measurements."""
 
+import dataclasses
+
 import pytest
 
 from bench import backends, machine
 from bench.config import Config
+from bench.steps import Case
+
+CASE_FIELDS = [field.name for field in dataclasses.fields(Case)]
 
 
 def pytest_configure(config):
@@ -16,13 +21,20 @@ def pytest_configure(config):
 def pytest_generate_tests(metafunc):
     config = Config.from_env()
     if "case" in metafunc.fixturenames:
+        # One parameter per field, so the JSON's "params" can be grouped on and compared.
         cases = list(config.cases())
-        metafunc.parametrize("case", cases, ids=[c.name for c in cases])
+        values = [dataclasses.astuple(case) for case in cases]
+        metafunc.parametrize(CASE_FIELDS, values, ids=[case.name for case in cases])
     if "update_case" in metafunc.fixturenames:
         from bench.updates import update_cases
 
         cases = list(update_cases(config.update_optimizers))
         metafunc.parametrize("update_case", cases, ids=["-".join(c) for c in cases])
+
+
+@pytest.fixture
+def case(backend_mode, device, optimizer, batch_size, hidden, steps_per_call, replicas):
+    return Case(backend_mode, device, optimizer, batch_size, hidden, steps_per_call, replicas)
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """The gdkit command: every command, every user mistake (one line, exit 2), and check's exit 1."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from bench.cli import main
+from bench.steps import Case
 
 
 def invoke(*args):
@@ -173,6 +175,8 @@ def test_bench_quick_json_end_to_end(tmp_path):
     ):
         assert key in step["extra_info"]
     assert set(step["extra_info"]["breakdown_s"]) == {"forward", "gradients", "step"}
+    assert step["params"]["backend_mode"] == "tf-function"  # plain values: groupable in JSON
+    assert set(step["params"]) == {field.name for field in dataclasses.fields(Case)}
     assert step["extra_info"]["trace_count"] == 1
     assert "cpu_model" in data["machine_info"] and "tensorflow" in data["machine_info"]
     again = invoke(
