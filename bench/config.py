@@ -1,7 +1,7 @@
 """What a benchmark run covers: the grid of cases and how long each is timed.
 
 ``gdkit bench`` writes this as JSON into ``GDKIT_BENCH_CONFIG`` for the pytest run;
-``pytest bench/`` without it runs the quick grid.
+``pytest bench/`` without it runs the quick grid, and Adam's update alone.
 """
 
 import dataclasses
@@ -40,7 +40,7 @@ class Config:
     @classmethod
     def from_env(cls):
         raw = os.environ.get(ENV)
-        return cls(**json.loads(raw)) if raw else cls.quick()
+        return cls(**json.loads(raw)) if raw else cls.quick(update_optimizers=("adam",))
 
     def cases(self):
         """Every case of the grid whose framework is installed, on the devices it has."""
