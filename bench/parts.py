@@ -5,11 +5,12 @@
 - ``forward``: the loss only (forward pass and loss);
 - ``gradients``: the loss and every gradient (forward and backward), no update.
 
-The report subtracts: backward = gradients − forward, update = step − gradients.
-Each part runs the way its step does: the same K batches per call, the same mode
-(eager, ``tf.function``, XLA, ``jax.jit``), the same weights and data. The three
-calls alternate round by round (``paired_seconds``), so a machine that slows
-down for a while slows all three alike and the differences stay meaningful.
+Then backward = gradients − forward and update = step − gradients. Each part runs
+the way its step does: the same K batches per call, the same mode (eager,
+``tf.function``, XLA, ``jax.jit``), the same weights and data. The three calls
+alternate round by round (``paired_seconds``), so a machine that slows down for a
+while slows all three alike and the differences stay meaningful. A difference
+smaller than the noise can come out negative: the report shows it as ≈0.
 
 A compiler drops work whose result nobody reads, so the compiled ``gradients``
 part returns the gradients of its last batch beside the loss: they are written
@@ -26,19 +27,33 @@ MODES = ("numpy", "tf-eager", "tf-function", "tf-xla", "jax-jit")  # keras has n
 
 
 def paired_seconds(case, step_run, rounds):
-    """Median seconds per training step of each part and of the whole step, calls alternating."""
+    """Seconds per training step: forward, backward, update and the whole step.
+
+    The three calls (forward, gradients, step) alternate within each round, and the
+    differences are taken within a round before the median over rounds, so drift
+    between rounds cancels out.
+    """
     runs = {part: build(case, part).run for part in PARTS}
     runs["step"] = step_run
     for run in runs.values():
         run()  # the first call of a part traces and compiles it
         run()
-    samples = {name: [] for name in runs}
+    rounds_seen = []
     for _ in range(rounds):
+        seconds = {}
         for name, run in runs.items():
             start = time.perf_counter()
             run()
-            samples[name].append(time.perf_counter() - start)
-    return {name: statistics.median(s) / case.steps_per_call for name, s in samples.items()}
+            seconds[name] = (time.perf_counter() - start) / case.steps_per_call
+        rounds_seen.append(
+            {
+                "forward": seconds["forward"],
+                "backward": seconds["gradients"] - seconds["forward"],
+                "update": seconds["step"] - seconds["gradients"],
+                "step": seconds["step"],
+            }
+        )
+    return {key: statistics.median(r[key] for r in rounds_seen) for key in rounds_seen[0]}
 
 
 def build(case, part):

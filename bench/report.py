@@ -154,9 +154,8 @@ def verdicts(rows):
 def breakdown_table(rows):
     """Where each step's time goes: forward, backward, update, against the arithmetic limit.
 
-    From the ``--breakdown`` timings (``bench.parts.paired_seconds``), in µs per step:
-    backward = gradients − forward, update = step − gradients; the limit is the step's
-    FLOPs at the measured matmul peak.
+    From the ``--breakdown`` timings (``bench.parts.paired_seconds``), in µs per step;
+    the limit is the step's FLOPs at the measured matmul peak.
     """
     rows = [row for row in rows if row["breakdown"]]
     if not rows:
@@ -171,8 +170,7 @@ def breakdown_table(rows):
         table.add_column(column, justify="left" if column in columns[:3] else "right")
     order = ("optimizer", "hidden", "batch_size", "steps_per_call", "device", "us")
     for row in sorted(rows, key=lambda r: tuple(r[k] for k in order)):
-        seconds = row["breakdown"]
-        forward, gradients, step = (seconds[k] * 1e6 for k in ("forward", "gradients", "step"))
+        us = {name: seconds * 1e6 for name, seconds in row["breakdown"].items()}
         limit = row["us"] * row["peak_share"]  # FLOPs / peak, in µs
         table.add_row(
             row["mode"],
@@ -181,14 +179,15 @@ def breakdown_table(rows):
             str(row["batch_size"]),
             str(row["hidden"]),
             str(row["steps_per_call"]),
-            f"{forward:.0f}",
-            f"{gradients - forward:.0f}",
-            f"{step - gradients:.0f}",
-            f"{step:.0f}",
+            *(_microseconds(us[part]) for part in ("forward", "backward", "update", "step")),
             f"{limit:.0f}",
-            f"{step / limit:.1f}×",
+            f"{us['step'] / limit:.1f}×",
         )
     return table
+
+
+def _microseconds(value):
+    return f"{value:.0f}" if value >= 0.5 else "≈0"  # below zero: lost in the noise
 
 
 def update_table(data, paired=None):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from bench import parts, report
-from bench.steps import Case, data, weights
+from bench.steps import Case, Step, data, weights
 from reference import losses, mlp
 
 
@@ -21,17 +21,26 @@ def test_a_part_returns_the_loss_of_its_last_batch(mode, part):
     assert run.trace_count() == (0 if mode in ("numpy", "tf-eager") else 1)
 
 
-def test_paired_seconds_times_every_part_and_the_step():
+def test_paired_seconds_takes_differences_within_each_round(monkeypatch):
+    """forward 30, gradients 70, step 100 µs per step; round 2 runs at half speed."""
+    warm_up = [0] * 6  # two calls of each of the three
+    per_step = iter([*warm_up, 30, 70, 100, 60, 140, 200, 30, 70, 100])
+    clock = {"now": 0.0}
+    monkeypatch.setattr(parts.time, "perf_counter", lambda: clock["now"])
+
+    def call():
+        clock["now"] += 2 * next(per_step) * 1e-6  # K = 2 steps per call
+
+    monkeypatch.setattr(parts, "build", lambda case, part: Step(call))
     case = Case("numpy", "cpu", "sgd", batch_size=4, hidden=8, steps_per_call=2)
-    calls = []
-    seconds = parts.paired_seconds(case, lambda: calls.append(1), rounds=3)
-    assert set(seconds) == {"forward", "gradients", "step"}
-    assert len(calls) == 2 + 3  # two warm-up calls, then one per round
-    assert all(value > 0 for value in seconds.values())
+    seconds = parts.paired_seconds(case, call, rounds=3)
+    microseconds = {name: round(value * 1e6, 6) for name, value in seconds.items()}
+    # Medians of per-round differences: update is 30 (rounds 1, 3) and 60 (round 2) -> 30.
+    assert microseconds == {"forward": 30, "backward": 40, "update": 30, "step": 100}
 
 
-def _row(step_us, forward_us, gradients_us, peak_share=0.6):
-    seconds = {"forward": forward_us, "gradients": gradients_us, "step": step_us}
+def _row(step_us, forward_us, backward_us, update_us, peak_share=0.6):
+    us = {"forward": forward_us, "backward": backward_us, "update": update_us, "step": step_us}
     return {
         "mode": "jax-jit",
         "optimizer": "adam",
@@ -41,18 +50,19 @@ def _row(step_us, forward_us, gradients_us, peak_share=0.6):
         "steps_per_call": 16,
         "us": 100.0,
         "peak_share": peak_share,
-        "breakdown": {name: value * 1e-6 for name, value in seconds.items()},
+        "breakdown": {name: value * 1e-6 for name, value in us.items()},
     }
 
 
-def test_breakdown_subtracts_the_parts_from_the_step():
-    table = report.breakdown_table([_row(step_us=110, forward_us=30, gradients_us=70)])
-    cells = [column._cells[0] for column in table.columns]
-    # forward 30, backward 70 − 30, update 110 − 70; limit = 100 µs at 60% of peak
-    assert cells[6:] == ["30", "40", "40", "110", "60", "1.8×"]
+def test_breakdown_table_shows_the_parts_and_the_limit():
+    table = report.breakdown_table([_row(110, 30, 40, 40), _row(90, 30, 62, -2)])
+    first, second = ([column._cells[i] for column in table.columns] for i in (0, 1))
+    # limit = 100 µs at 60% of peak = 60 µs
+    assert first[6:] == ["30", "40", "40", "110", "60", "1.8×"]
+    assert second[6:] == ["30", "62", "≈0", "90", "60", "1.5×"]  # a negative update is noise
 
 
 def test_no_breakdown_table_without_breakdown_timings():
-    row = _row(110, 30, 70)
+    row = _row(110, 30, 40, 40)
     row["breakdown"] = None
     assert report.breakdown_table([row]) is None
