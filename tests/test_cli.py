@@ -174,7 +174,7 @@ def test_bench_quick_json_end_to_end(tmp_path):
         "breakdown_s",
     ):
         assert key in step["extra_info"]
-    assert set(step["extra_info"]["breakdown_s"]) == {"forward", "gradients", "step"}
+    assert set(step["extra_info"]["breakdown_s"]) == {"forward", "backward", "update", "step"}
     assert step["params"]["backend_mode"] == "tf-function"  # plain values: groupable in JSON
     assert set(step["params"]) == {field.name for field in dataclasses.fields(Case)}
     assert step["extra_info"]["trace_count"] == 1
