@@ -214,6 +214,21 @@ def test_tutorial_path_equals_tf_impl_and_oracle_float32():
     assert max_relative_difference(keras_params, oracle) <= 5e-5
 
 
+@pytest.mark.parametrize("built_first", [False, True])
+def test_tutorial_step_traces_twice_unless_the_optimizer_is_built_first(built_first):
+    """Keras creates Adam's slots inside the first call, and tf.function traces again."""
+    weights = reference_mlp.init_params((8, 4, 3), seed=0, dtype=np.float32)
+    x = tf.constant(np.random.default_rng(0).standard_normal((5, 8), dtype=np.float32))
+    y = tf.constant(np.eye(3, dtype=np.float32)[[0, 1, 2, 0, 1]])
+    model, optimizer = tutorial.build_model(weights), keras.optimizers.Adam(0.001)
+    if built_first:
+        optimizer.build(model.trainable_variables)
+    step = tutorial.make_train_step(model, optimizer)
+    for _ in range(5):
+        step(x, y)
+    assert step.experimental_get_tracing_count() == (1 if built_first else 2)
+
+
 def test_restart_boundary_where_keras_inside_tf_function_misses_the_restart():
     """In a graph log(8)/log(2) is 2.9999999999999996: Keras's schedule gives 0 at step 140."""
     kwargs = {"initial_learning_rate": 0.1, "first_decay_steps": 20}

@@ -16,6 +16,11 @@ This is the snippet most people learn TensorFlow training from::
 
 Here it starts from the oracle's initial weights (``set_weights``), so the tests
 can show that it computes what ``tf_impl`` and ``reference`` compute.
+
+It traces twice: Keras creates the optimizer's slot variables during the first
+call, and ``tf.function`` traces again once they exist (``gdkit bench`` shows
+``traces 2`` for keras). ``optimizer.build(model.trainable_variables)`` before the
+first call makes it one trace.
 """
 
 import keras
