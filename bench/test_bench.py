@@ -52,6 +52,9 @@ def test_train_step(benchmark, case, bench_config, peaks):
 
     framework = backends.FRAMEWORK[case.backend_mode]
     flops = flops_per_step(case.sizes, case.global_batch)
+    peak = peaks(framework, case.device)
+    per_call = info.get("rerun_median_s") or benchmark.stats.stats.median
+    gflops = flops / (per_call / case.steps_per_call) / 1e9
     info.update(
         backend=framework,
         mode=case.backend_mode,
@@ -62,7 +65,9 @@ def test_train_step(benchmark, case, bench_config, peaks):
         steps_per_call=case.steps_per_call,
         replicas=case.replicas,
         flops_per_step=flops,
-        peak_gflops=peaks(framework, case.device),
+        gflops=gflops,
+        peak_gflops=peak,
+        peak_share=gflops / peak,
         trace_count=step.trace_count(),
         build_s=build_s,
         first_call_s=first_call_s,

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from bench import report
 from bench.cli import main
 from bench.steps import Case
 
@@ -167,7 +168,9 @@ def test_bench_quick_json_end_to_end(tmp_path):
         "sizes",
         "steps_per_call",
         "flops_per_step",
+        "gflops",
         "peak_gflops",
+        "peak_share",
         "trace_count",
         "first_call_s",
         "noisy",
@@ -175,6 +178,8 @@ def test_bench_quick_json_end_to_end(tmp_path):
     ):
         assert key in step["extra_info"]
     assert set(step["extra_info"]["breakdown_s"]) == {"forward", "backward", "update", "step"}
+    row = next(r for r in report.step_rows(data) if r["name"] == step["name"])
+    assert step["extra_info"]["gflops"] == pytest.approx(row["gflops"])  # JSON and table agree
     assert step["params"]["backend_mode"] == "tf-function"  # plain values: groupable in JSON
     assert set(step["params"]) == {field.name for field in dataclasses.fields(Case)}
     assert step["extra_info"]["trace_count"] == 1
