@@ -18,6 +18,7 @@ from rich.console import Console
 
 from bench import backends
 from reference import optimizers as reference_optimizers
+from reference import schedules as reference_schedules
 from reference.errors import check_choice
 
 BACKENDS = ("numpy", "tf", "keras", "jax")
@@ -45,6 +46,30 @@ def _check_optimizers(names):
     return names
 
 
+def _completer(names):
+    """Click's ``shell_complete`` hook: the names that start with what was typed."""
+
+    def complete(ctx, param, incomplete):
+        return [name for name in names() if name.startswith(incomplete)]
+
+    return complete
+
+
+def _piece_names():
+    from bench import show as show_module
+
+    return (*reference_optimizers.NAMES, *reference_schedules.NAMES, *show_module.FIXED_PIECES)
+
+
+def _demo_names():
+    from bench.demos import NAMES
+
+    return NAMES
+
+
+complete_optimizer = _completer(lambda: reference_optimizers.NAMES)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(_version(), prog_name="gdkit")
 def main():
@@ -54,6 +79,10 @@ def main():
     gdkit bench --quick          time training steps, compiled against not
     gdkit check                  every optimizer against the NumPy oracle
     gdkit show adam              NumPy, TensorFlow and JAX source side by side
+
+    \b
+    Shell completion (commands, options, optimizer, piece and demo names):
+      eval "$(_GDKIT_COMPLETE=bash_source gdkit)"    # in ~/.bashrc; zsh_source, fish_source
     """
 
 
@@ -100,6 +129,7 @@ def backend_modes(selected_backends, selected_modes):
     "--optimizer",
     "optimizer_names",
     multiple=True,
+    shell_complete=complete_optimizer,
     default=("adam",),
     show_default=True,
     help="Repeatable; any of `gdkit check --help`'s names.",
@@ -342,7 +372,11 @@ def _run_benchmarks(config, console):
 
 @main.command()
 @click.option(
-    "--optimizer", "optimizer_names", multiple=True, help="Repeatable. Default: every optimizer."
+    "--optimizer",
+    "optimizer_names",
+    multiple=True,
+    shell_complete=complete_optimizer,
+    help="Repeatable. Default: every optimizer.",
 )
 @click.option(
     "--backend",
@@ -396,7 +430,7 @@ def check(optimizer_names, backends_, dtype, steps, as_json):
 
 
 @main.command()
-@click.argument("name")
+@click.argument("name", shell_complete=_completer(_piece_names))
 @click.option(
     "--backend",
     "backends_",
@@ -440,7 +474,7 @@ def _demo_name(ctx, param, value):
 @click.option(
     "--list", "list_demos", is_flag=True, is_eager=True, help="Name every demo, one line each."
 )
-@click.argument("name", required=False, callback=_demo_name)
+@click.argument("name", required=False, callback=_demo_name, shell_complete=_completer(_demo_names))
 @click.option(
     "--backend", type=click.Choice(["numpy", "tf", "jax"]), default="tf", show_default=True
 )

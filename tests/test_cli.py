@@ -247,3 +247,34 @@ def test_bench_replicas_in_a_fresh_process(tmp_path):
     for backend in ("tf-mirrored", "jax-sharded"):
         for replicas in (1, 2):
             assert f"test_train_step[{backend}-cpu-adam-b4-h8-k1-r{replicas}]" in names
+
+
+@pytest.mark.parametrize(
+    "words, expected",
+    [
+        ("gdkit b", ["bench"]),
+        (
+            "gdkit bench --optimizer ada",
+            ["adagrad", "adadelta", "adam", "adamw", "adamax", "adafactor"],
+        ),
+        ("gdkit check --optimizer li", ["lion"]),
+        ("gdkit show cosine", ["cosine_decay", "cosine_decay_restarts"]),
+        ("gdkit show back", ["backprop"]),
+        ("gdkit demo v", ["variants", "vanishing"]),
+    ],
+)
+def test_shell_completion(words, expected):
+    """What bash gets back from ``_GDKIT_COMPLETE=bash_complete`` (Click's protocol)."""
+    environment = {
+        "_GDKIT_COMPLETE": "bash_complete",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split()) - 1),
+    }
+    result = CliRunner().invoke(main, [], env=environment, prog_name="gdkit")
+    assert result.exit_code == 0, result.output
+    assert [line.split(",", 1)[1] for line in result.output.splitlines()] == expected
+
+
+def test_shell_completion_script():
+    result = CliRunner().invoke(main, [], env={"_GDKIT_COMPLETE": "bash_source"}, prog_name="gdkit")
+    assert result.exit_code == 0 and "_gdkit_completion" in result.output
