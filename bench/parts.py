@@ -1,11 +1,13 @@
 """Where a training step's time goes: the same step cut short, timed beside it.
 
-``gdkit bench --breakdown`` times, for each step case, two shorter calls:
+``gdkit bench --breakdown`` times, for each step case, three shorter calls:
 
+- ``empty``: the same call and the same loop over K batches, with no arithmetic;
 - ``forward``: the loss only (forward pass and loss);
 - ``gradients``: the loss and every gradient (forward and backward), no update.
 
-Then backward = gradients − forward and update = step − gradients. Each part runs
+Then overhead = empty, forward = forward − empty, backward = gradients − forward and
+update = step − gradients. Each part runs
 the way its step does: the same K batches per call, the same mode (eager,
 ``tf.function``, XLA, ``jax.jit``), the same weights and data. The three calls
 alternate round by round (``paired_seconds``), so a machine that slows down for a
@@ -22,14 +24,14 @@ import time
 
 from bench.steps import Step, data, weights
 
-PARTS = ("forward", "gradients")
+PARTS = ("empty", "forward", "gradients")
 MODES = ("numpy", "tf-eager", "tf-function", "tf-xla", "jax-jit")  # keras has no hand-made parts
 
 
 def paired_seconds(case, step_run, rounds):
-    """Seconds per training step: forward, backward, update and the whole step.
+    """Seconds per training step: overhead, forward, backward, update and the whole step.
 
-    The three calls (forward, gradients, step) alternate within each round, and the
+    The four calls (empty, forward, gradients, step) alternate within each round, and the
     differences are taken within a round before the median over rounds, so drift
     between rounds cancels out.
     """
@@ -47,7 +49,8 @@ def paired_seconds(case, step_run, rounds):
             seconds[name] = (time.perf_counter() - start) / case.steps_per_call
         rounds_seen.append(
             {
-                "forward": seconds["forward"],
+                "overhead": seconds["empty"],
+                "forward": seconds["forward"] - seconds["empty"],
                 "backward": seconds["gradients"] - seconds["forward"],
                 "update": seconds["step"] - seconds["gradients"],
                 "step": seconds["step"],
@@ -68,7 +71,7 @@ def build(case, part):
 
 
 def _loss(result):
-    """A compiled part returns the loss, or ``(loss, gradients)``."""
+    """A part returns a number (the loss, or the empty part's first input), or ``(loss, grads)``."""
     return result[0] if isinstance(result, tuple) else result
 
 
@@ -83,13 +86,16 @@ def _numpy_part(case, part):
     batches = _batches(case, *data(case))
     loss_fn = losses.get("softmax_cross_entropy")
 
+    def empty(x, y):
+        return x[0, 0]
+
     def forward(x, y):
         return loss_fn(mlp.forward(params, x), y)[0]  # the oracle's loss returns dlogits too
 
     def gradients(x, y):
         return mlp.loss_and_grads(params, x, y)[0]  # NumPy computes what it is told to
 
-    compute = {"forward": forward, "gradients": gradients}[part]
+    compute = {"empty": empty, "forward": forward, "gradients": gradients}[part]
 
     def run():
         for x, y in batches:
@@ -110,13 +116,16 @@ def _tf_part(case, part):
         x, y = (tf.constant(array) for array in data(case))
     loss_fn = losses.get("softmax_cross_entropy")
 
+    def empty(x, y):
+        return x[0, 0]
+
     def forward(x, y):
         return loss_fn(mlp.forward(params, x), y)
 
     def gradients(x, y):
         return mlp.loss_and_grads(params, x, y)
 
-    compute = {"forward": forward, "gradients": gradients}[part]
+    compute = {"empty": empty, "forward": forward, "gradients": gradients}[part]
 
     def fused(xs, ys):
         result = compute(xs[0], ys[0])
@@ -147,13 +156,16 @@ def _jax_part(case, part):
     loss_fn = losses.get("softmax_cross_entropy")
     traces = []
 
+    def empty(params, x, y):
+        return x[0, 0]
+
     def forward(params, x, y):
         return loss_fn(mlp.forward(params, x), y)
 
     def gradients(params, x, y):
         return mlp.loss_and_grads(params, x, y)
 
-    compute = {"forward": forward, "gradients": gradients}[part]
+    compute = {"empty": empty, "forward": forward, "gradients": gradients}[part]
 
     def traced(params, x, y):
         traces.append(1)  # Python runs this only while tracing
@@ -163,8 +175,9 @@ def _jax_part(case, part):
         def one_batch(last, batch):
             return compute(params, *batch), None
 
-        first = compute(params, x[0], y[0])
-        return jax.lax.scan(one_batch, first, (x[1:], y[1:]))[0]
+        shapes = jax.eval_shape(compute, params, x[0], y[0])
+        nothing_yet = jax.tree.map(lambda s: jax.numpy.zeros(s.shape, s.dtype), shapes)
+        return jax.lax.scan(one_batch, nothing_yet, (x, y))[0]
 
     call = jax.jit(traced)
 

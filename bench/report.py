@@ -155,7 +155,8 @@ def breakdown_table(rows):
     """Where each step's time goes: forward, backward, update, against the arithmetic limit.
 
     From the ``--breakdown`` timings (``bench.parts.paired_seconds``), in µs per step;
-    the limit is the step's FLOPs at the measured matmul peak.
+    overhead is calling and looping with no arithmetic; the limit is the step's FLOPs
+    at the measured matmul peak.
     """
     rows = [row for row in rows if row["breakdown"]]
     if not rows:
@@ -165,8 +166,9 @@ def breakdown_table(rows):
         "limit = FLOPs at the measured matmul peak)",
         title_justify="left",
     )
-    columns = ("case", "optimizer", "device", "B", "H", "K", "forward", "backward", "update")
-    for column in (*columns, "step", "limit", "step/limit"):
+    parts = ("overhead", "forward", "backward", "update", "step")
+    columns = ("case", "optimizer", "device", "B", "H", "K")
+    for column in (*columns, *parts, "limit", "step/limit"):
         table.add_column(column, justify="left" if column in columns[:3] else "right")
     order = ("optimizer", "hidden", "batch_size", "steps_per_call", "device", "us")
     for row in sorted(rows, key=lambda r: tuple(r[k] for k in order)):
@@ -179,7 +181,7 @@ def breakdown_table(rows):
             str(row["batch_size"]),
             str(row["hidden"]),
             str(row["steps_per_call"]),
-            *(_microseconds(us[part]) for part in ("forward", "backward", "update", "step")),
+            *(_microseconds(us[part]) for part in parts),
             f"{limit:.0f}",
             f"{us['step'] / limit:.1f}×",
         )

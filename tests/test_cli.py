@@ -177,7 +177,13 @@ def test_bench_quick_json_end_to_end(tmp_path):
         "breakdown_s",
     ):
         assert key in step["extra_info"]
-    assert set(step["extra_info"]["breakdown_s"]) == {"forward", "backward", "update", "step"}
+    assert set(step["extra_info"]["breakdown_s"]) == {
+        "overhead",
+        "forward",
+        "backward",
+        "update",
+        "step",
+    }
     row = next(r for r in report.step_rows(data) if r["name"] == step["name"])
     assert step["extra_info"]["gflops"] == pytest.approx(row["gflops"])  # JSON and table agree
     assert step["params"]["backend_mode"] == "tf-function"  # plain values: groupable in JSON
