@@ -4,10 +4,12 @@
 
 - ``empty``: the same call and the same loop over K batches, with no arithmetic;
 - ``forward``: the loss only (forward pass and loss);
-- ``gradients``: the loss and every gradient (forward and backward), no update.
+- ``gradients``: the loss and every gradient (forward and backward), no update;
+- ``matmuls``: the step's matrix products alone, the same shapes, nothing else.
 
-Then overhead = empty, forward = forward − empty, backward = gradients − forward and
-update = step − gradients. Each part runs
+Then overhead = empty, forward = forward − empty, backward = gradients − forward,
+update = step − gradients, and matmuls = matmuls − empty: the floor that the
+backend's matmul kernels set at this size. Each part runs
 the way its step does: the same K batches per call, the same mode (eager,
 ``tf.function``, XLA, ``jax.jit``), the same weights and data. The three calls
 alternate round by round (``paired_seconds``), so a machine that slows down for a
@@ -24,14 +26,14 @@ import time
 
 from bench.steps import Step, data, weights
 
-PARTS = ("empty", "forward", "gradients")
+PARTS = ("empty", "forward", "gradients", "matmuls")
 MODES = ("numpy", "tf-eager", "tf-function", "tf-xla", "jax-jit")  # keras has no hand-made parts
 
 
 def paired_seconds(case, step_run, rounds):
     """Seconds per training step: overhead, forward, backward, update and the whole step.
 
-    The four calls (empty, forward, gradients, step) alternate within each round, and the
+    The five calls (the four parts and the step) alternate within each round, and the
     differences are taken within a round before the median over rounds, so drift
     between rounds cancels out.
     """
@@ -54,6 +56,7 @@ def paired_seconds(case, step_run, rounds):
                 "backward": seconds["gradients"] - seconds["forward"],
                 "update": seconds["step"] - seconds["gradients"],
                 "step": seconds["step"],
+                "matmuls": seconds["matmuls"] - seconds["empty"],
             }
         )
     return {key: statistics.median(r[key] for r in rounds_seen) for key in rounds_seen[0]}
@@ -68,6 +71,28 @@ def build(case, part):
         "jax-jit": _jax_part,
     }
     return builders[case.backend_mode](case, part)
+
+
+def _matmuls_only(kernels, x, matmul):
+    """The step's matrix products with their shapes and nothing else: per layer the forward
+    product, the kernel gradient and (not for the first layer) the input gradient.
+    Forward outputs stand in for the gradients, which have their shapes. ``matmul`` has
+    ``tf.matmul``'s signature, so each backend multiplies transposes as its gradients do."""
+    inputs, a = [], x
+    for kernel in kernels:
+        inputs.append(a)
+        a = matmul(a, kernel)
+    logits, dz, kernel_grads = a, a, []
+    for layer in reversed(range(len(kernels))):
+        kernel_grads.append(matmul(inputs[layer], dz, transpose_a=True))
+        if layer > 0:
+            dz = matmul(dz, kernels[layer], transpose_b=True)
+    return logits[0, 0], kernel_grads
+
+
+def _matmul(a, b, transpose_a=False, transpose_b=False):
+    """``tf.matmul``'s signature for NumPy and JAX arrays (``.T`` is a view in both)."""
+    return (a.T if transpose_a else a) @ (b.T if transpose_b else b)
 
 
 def _loss(result):
@@ -95,7 +120,12 @@ def _numpy_part(case, part):
     def gradients(x, y):
         return mlp.loss_and_grads(params, x, y)[0]  # NumPy computes what it is told to
 
-    compute = {"empty": empty, "forward": forward, "gradients": gradients}[part]
+    def matmuls(x, y):
+        return _matmuls_only(kernels, x, _matmul)[0]
+
+    kernels = [params[f"dense_{i}/kernel"] for i in range(mlp.num_layers(params))]
+    compute = {"empty": empty, "forward": forward, "gradients": gradients, "matmuls": matmuls}
+    compute = compute[part]
 
     def run():
         for x, y in batches:
@@ -125,7 +155,12 @@ def _tf_part(case, part):
     def gradients(x, y):
         return mlp.loss_and_grads(params, x, y)
 
-    compute = {"empty": empty, "forward": forward, "gradients": gradients}[part]
+    def matmuls(x, y):
+        return _matmuls_only(kernels, x, tf.matmul)
+
+    kernels = [params[f"dense_{i}/kernel"] for i in range(mlp.num_layers(params))]
+    compute = {"empty": empty, "forward": forward, "gradients": gradients, "matmuls": matmuls}
+    compute = compute[part]
 
     def fused(xs, ys):
         result = compute(xs[0], ys[0])
@@ -165,7 +200,12 @@ def _jax_part(case, part):
     def gradients(params, x, y):
         return mlp.loss_and_grads(params, x, y)
 
-    compute = {"empty": empty, "forward": forward, "gradients": gradients}[part]
+    def matmuls(params, x, y):
+        kernels = [params[f"dense_{i}/kernel"] for i in range(mlp.num_layers(params))]
+        return _matmuls_only(kernels, x, _matmul)
+
+    compute = {"empty": empty, "forward": forward, "gradients": gradients, "matmuls": matmuls}
+    compute = compute[part]
 
     def traced(params, x, y):
         traces.append(1)  # Python runs this only while tracing

@@ -155,8 +155,8 @@ def breakdown_table(rows):
     """Where each step's time goes: forward, backward, update, against the arithmetic limit.
 
     From the ``--breakdown`` timings (``bench.parts.paired_seconds``), in µs per step;
-    overhead is calling and looping with no arithmetic; the limit is the step's FLOPs
-    at the measured matmul peak.
+    overhead is calling and looping with no arithmetic; matmuls is the step's matrix
+    products alone; the limit is the step's FLOPs at the measured matmul peak.
     """
     rows = [row for row in rows if row["breakdown"]]
     if not rows:
@@ -166,7 +166,7 @@ def breakdown_table(rows):
         "limit = FLOPs at the measured matmul peak)",
         title_justify="left",
     )
-    parts = ("overhead", "forward", "backward", "update", "step")
+    parts = ("overhead", "forward", "backward", "update", "step", "matmuls")
     columns = ("case", "optimizer", "device", "B", "H", "K")
     for column in (*columns, *parts, "limit", "step/limit"):
         table.add_column(column, justify="left" if column in columns[:3] else "right")

@@ -12,12 +12,17 @@ from reference import losses, mlp
 @pytest.mark.parametrize("part", parts.PARTS)
 def test_a_part_computes_on_its_last_batch(mode, part):
     """No update in a part: its loss is the oracle's loss on the last batch at the start weights;
-    the empty part returns the last batch's first input."""
+    the empty part returns the last batch's first input, the matmuls part its first logit
+    without the activation."""
     case = Case(mode, "cpu", "sgd", batch_size=4, hidden=8, steps_per_call=3)
     x, y = data(case)
-    expected, _ = losses.softmax_cross_entropy(mlp.forward(weights(case), x[-1]), y[-1])
-    if part == "empty":
-        expected = x[-1][0, 0]
+    params = weights(case)
+    expected = {
+        "empty": x[-1][0, 0],
+        "forward": losses.softmax_cross_entropy(mlp.forward(params, x[-1]), y[-1])[0],
+        "gradients": losses.softmax_cross_entropy(mlp.forward(params, x[-1]), y[-1])[0],
+        "matmuls": (x[-1] @ params["dense_0/kernel"] @ params["dense_1/kernel"])[0, 0],
+    }[part]
     run = parts.build(case, part)
     for _ in range(2):  # a second call starts from the same weights: nothing was updated
         np.testing.assert_allclose(float(run.run()), expected, rtol=1e-5)  # float32 sums
@@ -25,9 +30,11 @@ def test_a_part_computes_on_its_last_batch(mode, part):
 
 
 def test_paired_seconds_takes_differences_within_each_round(monkeypatch):
-    """empty 5, forward 30, gradients 70, step 100 µs per step; round 2 runs at half speed."""
-    warm_up = [0] * 8  # two calls of each of the four
-    per_step = iter([*warm_up, 5, 30, 70, 100, 10, 60, 140, 200, 5, 30, 70, 100])
+    """empty 5, forward 30, gradients 70, matmuls 25, step 100 µs per step; round 2 runs at
+    half speed."""
+    warm_up = [0] * 10  # two calls of each of the five
+    rounds = [5, 30, 70, 25, 100, 10, 60, 140, 50, 200, 5, 30, 70, 25, 100]
+    per_step = iter([*warm_up, *rounds])
     clock = {"now": 0.0}
     monkeypatch.setattr(parts.time, "perf_counter", lambda: clock["now"])
 
@@ -45,12 +52,13 @@ def test_paired_seconds_takes_differences_within_each_round(monkeypatch):
         "backward": 40,
         "update": 30,
         "step": 100,
+        "matmuls": 20,
     }
 
 
 def _row(step_us, forward_us, backward_us, update_us, peak_share=0.6):
     us = {"forward": forward_us, "backward": backward_us, "update": update_us, "step": step_us}
-    us["overhead"] = 4
+    us["overhead"], us["matmuls"] = 4, 50
     return {
         "mode": "jax-jit",
         "optimizer": "adam",
@@ -68,8 +76,8 @@ def test_breakdown_table_shows_the_parts_and_the_limit():
     table = report.breakdown_table([_row(110, 30, 40, 40), _row(90, 30, 62, -2)])
     first, second = ([column._cells[i] for column in table.columns] for i in (0, 1))
     # limit = 100 µs at 60% of peak = 60 µs
-    assert first[6:] == ["4", "30", "40", "40", "110", "60", "1.8×"]
-    assert second[6:] == ["4", "30", "62", "≈0", "90", "60", "1.5×"]  # a negative update: noise
+    assert first[6:] == ["4", "30", "40", "40", "110", "50", "60", "1.8×"]
+    assert second[6:] == ["4", "30", "62", "≈0", "90", "50", "60", "1.5×"]  # negative: noise
 
 
 def test_no_breakdown_table_without_breakdown_timings():

@@ -183,6 +183,7 @@ def test_bench_quick_json_end_to_end(tmp_path):
         "backward",
         "update",
         "step",
+        "matmuls",
     }
     row = next(r for r in report.step_rows(data) if r["name"] == step["name"])
     assert step["extra_info"]["gflops"] == pytest.approx(row["gflops"])  # JSON and table agree
