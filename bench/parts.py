@@ -1,6 +1,6 @@
 """Where a training step's time goes: the same step cut short, timed beside it.
 
-``gdkit bench --breakdown`` times, for each step case, three shorter calls:
+``gdkit bench --breakdown`` times, for each step case, four shorter calls:
 
 - ``empty``: the same call and the same loop over K batches, with no arithmetic;
 - ``forward``: the loss only (forward pass and loss);
@@ -9,16 +9,16 @@
 
 Then overhead = empty, forward = forward − empty, backward = gradients − forward,
 update = step − gradients, and matmuls = matmuls − empty: the floor that the
-backend's matmul kernels set at this size. Each part runs
-the way its step does: the same K batches per call, the same mode (eager,
-``tf.function``, XLA, ``jax.jit``), the same weights and data. The three calls
-alternate round by round (``paired_seconds``), so a machine that slows down for a
-while slows all three alike and the differences stay meaningful. A difference
-smaller than the noise can come out negative: the report shows it as ≈0.
+backend's matmul kernels set at this size. Each part runs the way its step does:
+the same K batches per call, the same mode (eager, ``tf.function``, XLA,
+``jax.jit``), the same weights and data. The calls alternate round by round
+(``paired_seconds``), so a machine that slows down for a while slows them all alike
+and the differences stay meaningful. A difference smaller than the noise can come
+out negative: the report shows it as ≈0.
 
-A compiler drops work whose result nobody reads, so the compiled ``gradients``
-part returns the gradients of its last batch beside the loss: they are written
-out, as the step writes out its new weights, but no update reads them.
+A compiler drops work whose result nobody reads, so the ``gradients`` and
+``matmuls`` parts return the gradients of their last batch beside a number: they
+are written out, as the step writes out its new weights, but no update reads them.
 """
 
 import statistics
@@ -31,7 +31,7 @@ MODES = ("numpy", "tf-eager", "tf-function", "tf-xla", "jax-jit")  # keras has n
 
 
 def paired_seconds(case, step_run, rounds):
-    """Seconds per training step: overhead, forward, backward, update and the whole step.
+    """Seconds per training step: overhead, forward, backward, update, the whole step, matmuls.
 
     The five calls (the four parts and the step) alternate within each round, and the
     differences are taken within a round before the median over rounds, so drift
@@ -96,7 +96,7 @@ def _matmul(a, b, transpose_a=False, transpose_b=False):
 
 
 def _loss(result):
-    """A part returns a number (the loss, or the empty part's first input), or ``(loss, grads)``."""
+    """The number a part returns, alone or first in a tuple beside the gradients."""
     return result[0] if isinstance(result, tuple) else result
 
 
@@ -108,6 +108,7 @@ def _numpy_part(case, part):
     from reference import losses, mlp
 
     params = weights(case)
+    kernels = [params[f"dense_{i}/kernel"] for i in range(mlp.num_layers(params))]
     batches = _batches(case, *data(case))
     loss_fn = losses.get("softmax_cross_entropy")
 
@@ -123,7 +124,6 @@ def _numpy_part(case, part):
     def matmuls(x, y):
         return _matmuls_only(kernels, x, _matmul)[0]
 
-    kernels = [params[f"dense_{i}/kernel"] for i in range(mlp.num_layers(params))]
     compute = {"empty": empty, "forward": forward, "gradients": gradients, "matmuls": matmuls}
     compute = compute[part]
 
@@ -144,6 +144,7 @@ def _tf_part(case, part):
     with tf.device(device):
         params = {name: tf.Variable(value) for name, value in weights(case).items()}
         x, y = (tf.constant(array) for array in data(case))
+    kernels = [params[f"dense_{i}/kernel"] for i in range(mlp.num_layers(params))]
     loss_fn = losses.get("softmax_cross_entropy")
 
     def empty(x, y):
@@ -158,7 +159,6 @@ def _tf_part(case, part):
     def matmuls(x, y):
         return _matmuls_only(kernels, x, tf.matmul)
 
-    kernels = [params[f"dense_{i}/kernel"] for i in range(mlp.num_layers(params))]
     compute = {"empty": empty, "forward": forward, "gradients": gradients, "matmuls": matmuls}
     compute = compute[part]
 
