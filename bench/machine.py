@@ -61,33 +61,41 @@ def canary():
     return best
 
 
-def _best_time(call, repeats):
+def _best_time(call, repeats, min_seconds):
+    """The fastest of at least ``repeats`` calls, calling on until ``min_seconds`` have
+    passed: a peak is the best the machine can do, so a slow moment must not set it."""
     call()  # warm-up: compilation, allocation
-    best = float("inf")
-    for _ in range(repeats):
+    best, started, calls = float("inf"), time.perf_counter(), 0
+    while calls < repeats or time.perf_counter() - started < min_seconds:
         start = time.perf_counter()
         call()
         best = min(best, time.perf_counter() - start)
+        calls += 1
     return best
 
 
-def matmul_peak_gflops(framework, device="cpu", size=1024, repeats=5):
-    """Measured float32 GFLOP/s of an n×n by n×n matmul (2n³ FLOPs), best of ``repeats``."""
+def matmul_peak_gflops(framework, device="cpu", size=1024, repeats=5, min_seconds=0.5):
+    """Measured float32 GFLOP/s of an n×n by n×n matmul (2n³ FLOPs), the best of at least
+    ``repeats`` runs over at least ``min_seconds``."""
     flops = 2 * size**3
     rng = np.random.default_rng(0)
     a = rng.standard_normal((size, size), dtype=np.float32)
     if framework == "numpy":
-        return flops / _best_time(lambda: a @ a, repeats) / 1e9
+        return flops / _best_time(lambda: a @ a, repeats, min_seconds) / 1e9
     if framework == "tensorflow":
         tf = backends.tensorflow()
         with tf.device(f"/{device.upper()}:0"):
             tensor = tf.constant(a)
             matmul = tf.function(lambda m: tf.reduce_sum(tf.matmul(m, m)))  # read back a scalar
-            return flops / _best_time(lambda: matmul(tensor).numpy(), repeats) / 1e9
+            return flops / _best_time(lambda: matmul(tensor).numpy(), repeats, min_seconds) / 1e9
     if framework == "jax":
         import jax
 
         array = jax.device_put(a, jax.devices(device)[0])
         matmul = jax.jit(lambda m: m @ m)
-        return flops / _best_time(lambda: matmul(array).block_until_ready(), repeats) / 1e9
+        return (
+            flops
+            / _best_time(lambda: matmul(array).block_until_ready(), repeats, min_seconds)
+            / 1e9
+        )
     raise ValueError(f"unknown framework {framework!r}")
