@@ -165,6 +165,9 @@ def _tf_part(case, part):
     def fused(xs, ys):
         result = compute(xs[0], ys[0])
         for i in tf.range(1, case.steps_per_call):
+            # A step waits for the previous step's update; a part has nothing to wait for,
+            # and a tf.while_loop would overlap up to 10 iterations of it. Keep them in line.
+            tf.autograph.experimental.set_loop_options(parallel_iterations=1)
             result = compute(xs[i], ys[i])
         return result
 
