@@ -180,7 +180,7 @@ def _tf_part(case, part):
         with tf.device(device):
             return _loss(call(x, y)).numpy()
 
-    return Step(run, lambda: 0 if mode == "eager" else call.experimental_get_tracing_count())
+    return Step(run, lambda: 0 if mode == "eager" else call.experimental_get_tracing_count(), call)
 
 
 def _jax_part(case, part):

@@ -55,6 +55,7 @@ def flops_per_step(sizes, batch_size):
 class Step:
     run: callable
     trace_count: callable = lambda: 0  # noqa: E731
+    compiled: object = None  # the tf.function or jitted function, where one is inspected
 
 
 def data(case):

@@ -29,6 +29,20 @@ def test_a_part_computes_on_its_last_batch(mode, part):
     assert run.trace_count() == (0 if mode in ("numpy", "tf-eager") else 1)
 
 
+@pytest.mark.parametrize("part", parts.PARTS)
+def test_tf_parts_run_their_iterations_one_after_another(part):
+    """A step's loop cannot overlap iterations (each waits for the last update); a part's
+    loop must not either, or its time per step comes out too small."""
+    import tensorflow as tf
+
+    case = Case("tf-function", "cpu", "sgd", batch_size=4, hidden=8, steps_per_call=3)
+    step = parts.build(case, part)
+    x, y = (tf.constant(array) for array in data(case))
+    graph = step.compiled.get_concrete_function(x, y).graph
+    loops = [op for op in graph.get_operations() if op.type in ("While", "StatelessWhile")]
+    assert [loop.get_attr("parallel_iterations") for loop in loops] == [1]
+
+
 def test_paired_seconds_takes_differences_within_each_round(monkeypatch):
     """empty 5, forward 30, gradients 70, matmuls 25, step 100 µs per step; round 2 runs at
     half speed."""
