@@ -173,7 +173,8 @@ def backend_modes(selected_backends, selected_modes):
 @click.option(
     "--breakdown",
     is_flag=True,
-    help="Also time each step's forward pass and its gradients alone: where the time goes.",
+    help="Also split each step into overhead, forward, backward and update, "
+    "and time its matmuls alone: where the time goes.",
 )
 @click.option(
     "--replicas",
