@@ -11,11 +11,11 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-test: $(STAMP)  ## the equivalence suite (under 10 minutes on 2 cores)
-	$(PYTHON) -m pytest -m "not slow"
+test: $(STAMP)  ## the equivalence suite, two processes (about 5 minutes on 2 cores)
+	$(PYTHON) -m pytest -m "not slow" -n 2
 
 test-all: $(STAMP)  ## also the slow tests
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest -n 2
 
 bench: $(STAMP)  ## time training steps: NumPy, TF eager / tf.function / XLA, Keras, JAX
 	$(VENV)/bin/gdkit bench
