@@ -28,7 +28,7 @@ class Config:
     peak_size: int = 2048
     update_optimizers: tuple = ()
     replicas: tuple = ()  # data-parallel cases (tf-mirrored, jax-sharded) for each R
-    breakdown: bool = False  # also time each step's forward and gradients, alternating
+    breakdown: bool = False  # also time each step's parts, alternating (bench/parts.py)
 
     @classmethod
     def quick(cls, **overrides):

@@ -88,6 +88,12 @@ def step_rows(data):
     return rows
 
 
+def _row_order(row):
+    """Tables list rows by optimizer, model, batch, K, replicas, device, then speed."""
+    order = ("optimizer", "hidden", "batch_size", "steps_per_call", "replicas", "device", "us")
+    return tuple(row[key] for key in order)
+
+
 def _ratio(value):
     return "—" if value is None else f"{value:.2f}×"
 
@@ -122,8 +128,7 @@ def step_table(rows):
     )
     for title, justify, _, _ in columns:
         table.add_column(title, justify=justify, no_wrap=True)
-    order = ("optimizer", "hidden", "batch_size", "steps_per_call", "replicas", "device", "us")
-    for row in sorted(rows, key=lambda r: tuple(r[k] for k in order)):
+    for row in sorted(rows, key=_row_order):
         table.add_row(*(cell(row) for _, _, cell, _ in columns))
     return table
 
@@ -170,8 +175,7 @@ def breakdown_table(rows):
     columns = ("case", "optimizer", "device", "B", "H", "K")
     for column in (*columns, *parts, "limit", "step/limit"):
         table.add_column(column, justify="left" if column in columns[:3] else "right")
-    order = ("optimizer", "hidden", "batch_size", "steps_per_call", "device", "us")
-    for row in sorted(rows, key=lambda r: tuple(r[k] for k in order)):
+    for row in sorted(rows, key=_row_order):
         us = {name: seconds * 1e6 for name, seconds in row["breakdown"].items()}
         limit = row["us"] * row["peak_share"]  # FLOPs / peak, in µs
         table.add_row(
@@ -189,7 +193,7 @@ def breakdown_table(rows):
 
 
 def _microseconds(value):
-    return f"{value:.0f}" if value >= 0.5 else "≈0"  # below zero: lost in the noise
+    return f"{value:.0f}" if value >= 0.5 else "≈0"  # a difference below 0.5 µs is noise
 
 
 def update_table(data, paired=None):

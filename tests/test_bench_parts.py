@@ -80,6 +80,7 @@ def _row(step_us, forward_us, backward_us, update_us, peak_share=0.6):
         "batch_size": 32,
         "hidden": 64,
         "steps_per_call": 16,
+        "replicas": 1,
         "us": 100.0,
         "peak_share": peak_share,
         "breakdown": {name: value * 1e-6 for name, value in us.items()},
