@@ -1,0 +1,25 @@
+"""Embedding: a lookup of rows of a table (input_dim, output_dim) by integer index."""
+
+import numpy as np
+
+
+def embedding_forward(params, indices):
+    """y[..., :] = W[indices[...], :]. Indices must lie in [0, input_dim)."""
+    table = params["embeddings"]
+    indices = np.asarray(indices)
+    if indices.size and (indices.min() < 0 or indices.max() >= table.shape[0]):
+        raise ValueError(
+            f"Embedding: indices must lie in [0, {table.shape[0]}); got values from "
+            f"{indices.min()} to {indices.max()}."
+        )
+    return table[indices], (indices, table.shape)
+
+
+def embedding_backward(dy, cache):
+    """Row W[k] is copied to every position whose index is k, so its gradient is the sum
+    of those positions' upstream gradients (a scatter-add; repeated indices add up).
+    The indices are integers: they get no gradient (``dx = None``)."""
+    indices, table_shape = cache
+    grad = np.zeros(table_shape, dy.dtype)
+    np.add.at(grad, indices.reshape(-1), dy.reshape(-1, table_shape[1]))
+    return None, {"embeddings": grad}
