@@ -1,7 +1,19 @@
 """The training loop in JAX, with a ``jax.jit``-compiled step.
 
-``make_train_step(optimizer)`` returns ``step(params, state, x, y) -> (params, state, loss)``,
-pure and compiled by ``jax.jit``. It is traced and compiled once per distinct input
+The same three functions as ``reference.training``: ``train_step`` (one step, the
+oracle's lines, pure), ``make_train_step`` (a ``TrainStep`` holding the weights and
+optimizer state, ``step(x, y) -> loss``: the one way gdkit builds a step) and
+``fit``. The modes:
+
+- ``mode="jit"``: ``train_step`` compiled by ``jax.jit`` (``CompiledTrainStep``);
+- ``mode="sharded"``: the data-parallel step with the batch sharded over
+  ``replicas`` devices (``jax_impl.distributed``).
+
+JAX's functions are pure, so a ``TrainStep`` is a carry around a pure compiled
+function, ``step.compiled(params, state, x, y) -> (params, state, loss)``, which
+takes any weights and state (a test can start it from the oracle's).
+
+Tracing. The compiled function is traced and compiled once per distinct input
 shape: over a run with a fixed batch size that is once (``step.trace_count == 1``);
 ``fit`` with a batch size that does not divide the data adds one more compile for
 the smaller last batch.
@@ -13,54 +25,109 @@ few microseconds here, but fusing still removes K − 1 dispatches and host sync
 """
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
-from jax_impl import mlp
-from reference.training import batches, check_finite
+from jax_impl import distributed, mlp
+from reference.errors import check_choice
+from reference.training import batches, check_finite, check_step_options
+
+MODES = ("jit", "sharded")
+DATA_PARALLEL_MODES = ("sharded",)
 
 
-class TrainStep:
-    """One jitted training step (forward, backward, update); counts its traces."""
+def train_step(params, state, x, y, optimizer, activation="relu", loss="softmax_cross_entropy"):
+    """One step of gradient descent: returns ``(params, state, loss)``.
 
-    def __init__(
-        self, optimizer, activation="relu", loss="softmax_cross_entropy", steps_per_call=1
-    ):
-        self.optimizer = optimizer
-        self.steps_per_call = steps_per_call
+    loss, g = L(θ; x, y), ∇θ L          (forward and backward)
+    θ, state = optimizer.update(g, state, θ)
+    """
+    loss_value, grads = mlp.loss_and_grads(params, x, y, activation, loss)
+    params, state = optimizer.update(grads, state, params)
+    return params, state, loss_value
+
+
+class CompiledTrainStep:
+    """``(params, state, x, y) -> (params, state, loss)``: ``train_step`` under ``jax.jit``."""
+
+    def __init__(self, optimizer, steps_per_call, activation, loss):
         self.trace_count = 0
-
-        def step(params, state, x, y):
-            loss_value, grads = mlp.loss_and_grads(params, x, y, activation, loss)
-            params, state = optimizer.update(grads, state, params)
-            return params, state, loss_value
 
         def traced_step(params, state, x, y):
             self.trace_count += 1  # Python runs this only while tracing
             if steps_per_call == 1:
-                return step(params, state, x, y)
+                return train_step(params, state, x, y, optimizer, activation, loss)
 
             def one_step(carry, batch):
-                params, state, loss_value = step(*carry, *batch)
+                params, state, loss_value = train_step(*carry, *batch, optimizer, activation, loss)
                 return (params, state), loss_value
 
             (params, state), losses = jax.lax.scan(one_step, (params, state), (x, y))
             return params, state, losses[-1]
 
-        self._compiled = jax.jit(traced_step)
+        self._jitted = jax.jit(traced_step)
 
     def __call__(self, params, state, x, y):
-        return self._compiled(params, state, x, y)
+        return self._jitted(params, state, x, y)
 
 
-def make_train_step(optimizer, activation="relu", loss="softmax_cross_entropy", steps_per_call=1):
-    return TrainStep(optimizer, activation, loss, steps_per_call)
+class TrainStep:
+    """``step(x, y) -> loss``: a compiled pure step, carrying the weights and state."""
+
+    def __init__(self, params, optimizer, compiled, device):
+        self.device = None if device is None else jax.devices(device)[0]
+        self.params = self._placed({name: jnp.asarray(value) for name, value in params.items()})
+        self.state = self._placed(optimizer.init(self.params))
+        self.compiled = compiled
+
+    def _placed(self, tree):
+        return tree if self.device is None else jax.device_put(tree, self.device)
+
+    def __call__(self, x, y):
+        self.params, self.state, loss_value = self.compiled(self.params, self.state, x, y)
+        return loss_value
+
+    def on_device(self, *arrays):
+        """The arrays on the step's device, so a call copies nothing."""
+        if isinstance(self.compiled, distributed.DataParallelTrainStep):
+            return arrays  # each call shards the batch over the replicas itself
+        return tuple(self._placed(jnp.asarray(array)) for array in arrays)
+
+    def weights(self):
+        """The current weights, as NumPy arrays."""
+        return {name: np.asarray(value) for name, value in self.params.items()}
+
+    @property
+    def trace_count(self):
+        return self.compiled.trace_count
 
 
-def train_step(params, state, x, y, optimizer, activation="relu", loss="softmax_cross_entropy"):
-    """One un-jitted step, the oracle's signature: returns ``(params, state, loss)``."""
-    loss_value, grads = mlp.loss_and_grads(params, x, y, activation, loss)
-    params, state = optimizer.update(grads, state, params)
-    return params, state, loss_value
+def make_train_step(
+    params,
+    optimizer,
+    *,
+    mode="jit",
+    steps_per_call=1,
+    device=None,
+    replicas=1,
+    activation="relu",
+    loss="softmax_cross_entropy",
+):
+    """A step starting from ``params`` (NumPy or JAX arrays) with a fresh ``optimizer.init``.
+
+    ``mode``: one of ``MODES``. ``device``: ``"cpu"``, ``"gpu"`` or ``None`` (JAX's
+    default). ``replicas``: the data-parallel mode's device count; it places the
+    replicas itself and ignores ``device``.
+    """
+    check_step_options(mode, MODES, DATA_PARALLEL_MODES, steps_per_call, replicas)
+    if device is not None:
+        check_choice("device", device, ("cpu", "gpu"))
+    if mode == "sharded":
+        mesh = distributed.data_mesh(int(replicas))
+        compiled = distributed.DataParallelTrainStep(mesh, optimizer, activation, loss)
+        return TrainStep(params, optimizer, compiled, device=None)
+    compiled = CompiledTrainStep(optimizer, int(steps_per_call), activation, loss)
+    return TrainStep(params, optimizer, compiled, device)
 
 
 def fit(
@@ -77,12 +144,10 @@ def fit(
     """Train; returns ``(params, history)``: the batches and order of ``reference.training.fit``."""
     dtype = params["dense_0/kernel"].dtype
     x, y = np.asarray(x).astype(dtype), np.asarray(y)
-    state = optimizer.init(params)
-    step_fn = make_train_step(optimizer, activation, loss)
+    step = make_train_step(params, optimizer, activation=activation, loss=loss)
     history = []
-    for step, index in enumerate(batches(len(x), batch_size, epochs, seed)):
-        params, state, loss_value = step_fn(params, state, x[index], y[index])
-        loss_value = float(loss_value)
-        check_finite(loss_value, step, optimizer, history)
+    for step_index, index in enumerate(batches(len(x), batch_size, epochs, seed)):
+        loss_value = float(step(x[index], y[index]))
+        check_finite(loss_value, step_index, optimizer, history)
         history.append(loss_value)
-    return params, history
+    return step.params, history

@@ -1,5 +1,16 @@
 """The training loop: one step, and batch / stochastic / mini-batch gradient descent.
 
+Three functions, the same in ``reference``, ``tf_impl`` and ``jax_impl``:
+
+- ``train_step(params, state, x, y, optimizer)``: forward, backward, update, once;
+- ``make_train_step(params, optimizer, *, mode, steps_per_call, device, replicas)``:
+  a ``TrainStep`` that holds the weights and the optimizer state and runs
+  ``train_step`` on them, ``step(x, y) -> loss``. It is the one way gdkit builds a
+  step: ``fit``, the benchmark, ``gdkit check`` and the lab all go through it;
+- ``fit``: the loop over the data.
+
+NumPy runs one operation at a time, so its only mode is ``"eager"``, on the CPU.
+
 ``fit`` walks the data in batches drawn by ``batches``: ``batch_size=None`` is
 batch gradient descent (the whole set each step), ``1`` is stochastic, ``k`` is
 mini-batch. Each epoch shuffles the examples with a generator seeded once, so
@@ -12,7 +23,10 @@ examples, as in Keras's ``fit``.
 import numpy as np
 
 from reference import mlp
-from reference.errors import NonFiniteLossError, check_range, non_finite_loss_message
+from reference.errors import NonFiniteLossError, check_choice, check_range, non_finite_loss_message
+
+MODES = ("eager",)
+DATA_PARALLEL_MODES = ()
 
 
 def batches(num_examples, batch_size, epochs, seed):
@@ -31,10 +45,98 @@ def batches(num_examples, batch_size, epochs, seed):
 
 
 def train_step(params, state, x, y, optimizer, activation="relu", loss="softmax_cross_entropy"):
-    """Forward, backward, update: returns ``(params, state, loss)``."""
+    """One step of gradient descent: returns ``(params, state, loss)``.
+
+    loss, g = L(θ; x, y), ∇θ L          (forward and backward)
+    θ, state = optimizer.update(g, state, θ)
+    """
     loss_value, grads = mlp.loss_and_grads(params, x, y, activation, loss)
     params, state = optimizer.update(grads, state, params)
     return params, state, loss_value
+
+
+def check_step_options(mode, modes, data_parallel_modes, steps_per_call, replicas):
+    """The checks ``make_train_step`` makes in every backend, before anything is built."""
+    check_choice("mode", mode, modes)
+    check_range("steps_per_call", steps_per_call, low=1)
+    check_range("replicas", replicas, low=1)
+    for name, value in (("steps_per_call", steps_per_call), ("replicas", replicas)):
+        if int(value) != value:
+            raise ValueError(f"{name}={value!r} is not allowed: need a positive integer.")
+    if mode in data_parallel_modes and steps_per_call != 1:
+        raise ValueError(
+            f"steps_per_call={steps_per_call!r} is not allowed with mode {mode!r}: need 1."
+        )
+    if mode not in data_parallel_modes and replicas != 1:
+        allowed = ", ".join(data_parallel_modes) or "none in this backend"
+        raise ValueError(
+            f"replicas={replicas!r} is not allowed with mode {mode!r}: "
+            f"only the data-parallel modes ({allowed}) take replicas."
+        )
+
+
+class TrainStep:
+    """``step(x, y) -> loss``: ``train_step`` on the weights and state it holds.
+
+    With ``steps_per_call=K``, ``x`` has shape (K, B, ...) and ``y`` (K, B, ...): the
+    call makes K steps, one per batch, and returns the last loss.
+    """
+
+    trace_count = 0  # NumPy traces nothing
+    compiled = None
+
+    def __init__(self, params, optimizer, steps_per_call, activation, loss):
+        self.params = {name: np.asarray(value) for name, value in params.items()}
+        self.state = optimizer.init(self.params)
+        self.optimizer, self.steps_per_call = optimizer, steps_per_call
+        self.activation, self.loss = activation, loss
+
+    def __call__(self, x, y):
+        batches_of_call = [(x, y)] if self.steps_per_call == 1 else zip(x, y, strict=True)
+        # Overflow turns the loss non-finite; the caller reports it (``fit``: check_finite).
+        with np.errstate(over="ignore", invalid="ignore"):
+            for x_batch, y_batch in batches_of_call:
+                self.params, self.state, loss_value = train_step(
+                    self.params,
+                    self.state,
+                    x_batch,
+                    y_batch,
+                    self.optimizer,
+                    self.activation,
+                    self.loss,
+                )
+        return loss_value
+
+    def on_device(self, *arrays):
+        """The arrays where the step reads them: NumPy, on the CPU."""
+        return tuple(np.asarray(array) for array in arrays)
+
+    def weights(self):
+        """The current weights, as NumPy arrays."""
+        return {name: np.array(value) for name, value in self.params.items()}
+
+
+def make_train_step(
+    params,
+    optimizer,
+    *,
+    mode="eager",
+    steps_per_call=1,
+    device=None,
+    replicas=1,
+    activation="relu",
+    loss="softmax_cross_entropy",
+):
+    """A ``TrainStep`` starting from ``params`` with a fresh ``optimizer.init`` state.
+
+    ``mode`` is one of ``MODES``; ``device`` is ``None`` or ``"cpu"``; ``replicas``
+    belongs to the data-parallel modes, which NumPy does not have
+    (``reference.distributed.train_step`` writes that step out).
+    """
+    check_step_options(mode, MODES, DATA_PARALLEL_MODES, steps_per_call, replicas)
+    if device is not None:
+        check_choice("device", device, ("cpu",))
+    return TrainStep(params, optimizer, int(steps_per_call), activation, loss)
 
 
 def check_finite(loss_value, step, optimizer, history=()):
@@ -60,13 +162,10 @@ def fit(
 
     The loss recorded for a step is the loss of its batch *before* the update.
     """
-    state = optimizer.init(params)
+    step = make_train_step(params, optimizer, activation=activation, loss=loss)
     history = []
-    for step, index in enumerate(batches(len(x), batch_size, epochs, seed)):
-        with np.errstate(over="ignore", invalid="ignore"):  # reported by check_finite instead
-            params, state, loss_value = train_step(
-                params, state, x[index], y[index], optimizer, activation, loss
-            )
-        check_finite(loss_value, step, optimizer, history)
-        history.append(float(loss_value))
-    return params, history
+    for step_index, index in enumerate(batches(len(x), batch_size, epochs, seed)):
+        loss_value = float(step(x[index], y[index]))
+        check_finite(loss_value, step_index, optimizer, history)
+        history.append(loss_value)
+    return step.params, history

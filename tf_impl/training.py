@@ -1,11 +1,15 @@
 """The training loop in TensorFlow, with the step eager, in ``tf.function``, or XLA.
 
-``make_train_step(params, state, optimizer, mode)`` returns ``step(x, y) -> loss``
-that updates ``params`` and ``state`` (``tf.Variable``s) in place:
+The same three functions as ``reference.training``: ``train_step`` (one step, the
+oracle's lines; the ``tf.Variable``s are updated in place), ``make_train_step``
+(a ``TrainStep`` holding the weights and optimizer state, ``step(x, y) -> loss``:
+the one way gdkit builds a step) and ``fit``. The modes:
 
 - ``mode="eager"``: plain Python calling TF ops, one op at a time;
 - ``mode="function"``: the step traced once into a graph by ``tf.function``;
-- ``mode="xla"``: the same graph compiled by XLA (``jit_compile=True``).
+- ``mode="xla"``: the same graph compiled by XLA (``jit_compile=True``);
+- ``mode="mirrored"``: the data-parallel step over ``replicas`` devices under a
+  ``MirroredStrategy`` (``tf_impl.distributed``).
 
 Tracing. A compiled step is traced on its first call with an input signature
 whose batch dimension is ``None``, so later calls with any batch size (the last,
@@ -21,46 +25,61 @@ in the graph) and returns the last loss. On a small model the fixed cost of call
 a ``tf.function`` (over 100 µs) dwarfs the arithmetic; fusing pays it once per K steps.
 """
 
+import contextlib
+
 import numpy as np
 import tensorflow as tf
 
 from reference.errors import check_choice
-from reference.training import batches, check_finite
-from tf_impl import mlp
+from reference.training import batches, check_finite, check_step_options
+from tf_impl import distributed, mlp
 
-MODES = ("eager", "function", "xla")
+MODES = ("eager", "function", "xla", "mirrored")
+DATA_PARALLEL_MODES = ("mirrored",)
+
+
+def train_step(params, state, x, y, optimizer, activation="relu", loss="softmax_cross_entropy"):
+    """One step of gradient descent: returns ``(params, state, loss)``.
+
+        loss, g = L(θ; x, y), ∇θ L          (forward and backward)
+        θ, state = optimizer.update(g, state, θ)
+
+    The ``tf.Variable``s in ``params`` and ``state`` are updated in place.
+    """
+    loss_value, grads = mlp.loss_and_grads(params, x, y, activation, loss)
+    params, state = optimizer.update(grads, state, params)
+    return params, state, loss_value
 
 
 class TrainStep:
-    """One training step (forward, backward, update) in one of the three modes."""
+    """``step(x, y) -> loss``: ``train_step`` on the ``tf.Variable``s it holds, in one mode."""
 
-    def __init__(
-        self,
-        params,
-        state,
-        optimizer,
-        mode="function",
-        activation="relu",
-        loss="softmax_cross_entropy",
-        steps_per_call=1,
-    ):
-        check_choice("mode", mode, MODES)
-        self.params, self.state, self.optimizer, self.mode = params, state, optimizer, mode
-        self.steps_per_call = steps_per_call
+    def __init__(self, params, optimizer, mode, steps_per_call, device, activation, loss):
+        self.mode, self.steps_per_call = mode, steps_per_call
+        self.device = None if device is None else f"/{device.upper()}:0"
+        with self._placed():
+            self.params = {
+                name: value if isinstance(value, tf.Variable) else tf.Variable(value)
+                for name, value in params.items()
+            }
+            self.state = optimizer.init(self.params)
+        self.compiled = None  # the tf.function, from the first call on
 
-        def step(x, y):
-            loss_value, grads = mlp.loss_and_grads(params, x, y, activation, loss)
-            optimizer.update(grads, state, params)
-            return loss_value
+        def one_step(x, y):
+            return train_step(self.params, self.state, x, y, optimizer, activation, loss)[2]
+
+        dtype = next(iter(self.params.values())).dtype
 
         def fused_steps(xs, ys):
-            loss_value = tf.zeros((), params["dense_0/kernel"].dtype)
+            loss_value = tf.zeros((), dtype)
             for i in tf.range(steps_per_call):
-                loss_value = step(xs[i], ys[i])
+                loss_value = one_step(xs[i], ys[i])
             return loss_value
 
-        self._python_step = step if steps_per_call == 1 else fused_steps
-        self._compiled = None
+        self._python_step = one_step if steps_per_call == 1 else fused_steps
+
+    def _placed(self):
+        return contextlib.nullcontext() if self.device is None else tf.device(self.device)
 
     def _compile(self, x, y):
         fused = int(self.steps_per_call > 1)  # a leading axis of K steps comes before the batch
@@ -73,35 +92,60 @@ class TrainStep:
         )
 
     def __call__(self, x, y):
-        x, y = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
-        if self.mode == "eager":
-            return self._python_step(x, y)
-        if self._compiled is None:
-            self._compiled = self._compile(x, y)
-        return self._compiled(x, y)
+        with self._placed():
+            x, y = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
+            if self.mode == "eager":
+                return self._python_step(x, y)
+            if self.compiled is None:
+                self.compiled = self._compile(x, y)
+            return self.compiled(x, y)
+
+    def on_device(self, *arrays):
+        """The arrays as tensors on the step's device, so a call copies nothing."""
+        with self._placed():
+            return tuple(tf.constant(array) for array in arrays)
+
+    def weights(self):
+        """The current weights, as NumPy arrays."""
+        return {name: value.numpy() for name, value in self.params.items()}
 
     @property
     def trace_count(self):
-        return 0 if self._compiled is None else self._compiled.experimental_get_tracing_count()
+        return 0 if self.compiled is None else self.compiled.experimental_get_tracing_count()
 
 
 def make_train_step(
     params,
-    state,
     optimizer,
+    *,
     mode="function",
+    steps_per_call=1,
+    device=None,
+    replicas=1,
     activation="relu",
     loss="softmax_cross_entropy",
-    steps_per_call=1,
 ):
-    return TrainStep(params, state, optimizer, mode, activation, loss, steps_per_call)
+    """A step starting from ``params`` with a fresh ``optimizer.init`` state.
 
-
-def train_step(params, state, x, y, optimizer, activation="relu", loss="softmax_cross_entropy"):
-    """One eager step, the oracle's signature: returns ``(params, state, loss)``."""
-    loss_value, grads = mlp.loss_and_grads(params, x, y, activation, loss)
-    optimizer.update(grads, state, params)
-    return params, state, loss_value
+    ``params``: NumPy arrays (copied into new ``tf.Variable``s) or ``tf.Variable``s
+    (trained in place). ``mode``: one of ``MODES``. ``device``: ``"cpu"``, ``"gpu"``
+    or ``None`` (TensorFlow's choice). ``replicas``: the data-parallel modes' device
+    count; they place the replicas themselves and ignore ``device``.
+    """
+    check_step_options(mode, MODES, DATA_PARALLEL_MODES, steps_per_call, replicas)
+    if device is not None:
+        check_choice("device", device, ("cpu", "gpu"))
+    if mode == "mirrored":
+        weights = {name: np.asarray(value) for name, value in params.items()}
+        return distributed.DataParallelTrainStep(
+            distributed.mirrored_strategy(int(replicas)),
+            weights,
+            optimizer,
+            dtype=next(iter(weights.values())).dtype,
+            activation=activation,
+            loss=loss,
+        )
+    return TrainStep(params, optimizer, mode, int(steps_per_call), device, activation, loss)
 
 
 def fit(
@@ -123,11 +167,10 @@ def fit(
     """
     x, y = np.asarray(x), np.asarray(y)
     x = x.astype(params["dense_0/kernel"].dtype.as_numpy_dtype)
-    state = optimizer.init(params)
-    step_fn = make_train_step(params, state, optimizer, mode, activation, loss)
+    step = make_train_step(params, optimizer, mode=mode, activation=activation, loss=loss)
     history = []
-    for step, index in enumerate(batches(len(x), batch_size, epochs, seed)):
-        loss_value = float(step_fn(x[index], y[index]))
-        check_finite(loss_value, step, optimizer, history)
+    for step_index, index in enumerate(batches(len(x), batch_size, epochs, seed)):
+        loss_value = float(step(x[index], y[index]))
+        check_finite(loss_value, step_index, optimizer, history)
         history.append(loss_value)
-    return params, history
+    return step.params, history
