@@ -16,7 +16,8 @@ def softmax(z):
 
 
 def softmax_backward(dy, z, y):
-    """∂y_k/∂z_j = y_k (δ_kj − y_j), so dz_j = Σ_k dy_k y_k (δ_kj − y_j) = y_j (dy_j − Σ_k dy_k y_k)."""
+    """∂y_k/∂z_j = y_k (δ_kj − y_j), so
+    dz_j = Σ_k dy_k y_k (δ_kj − y_j) = y_j (dy_j − Σ_k dy_k y_k)."""
     return y * (dy - (dy * y).sum(axis=-1, keepdims=True))
 
 
