@@ -82,7 +82,7 @@ def test_value_and_grad_matches_hand_derived_backprop(sizes, activation, loss, l
 def _setup(case_id):
     _, name, hyper, _ = CASES[CASE_IDS.index(case_id)]
     optimizer = optimizers.get(name, **hyper)
-    return optimizer, training.make_train_step(optimizer)
+    return optimizer, training.make_train_step(mlp.init_params(SIZES), optimizer).compiled
 
 
 @pytest.mark.parametrize("case_id", CASE_IDS)
@@ -120,7 +120,7 @@ def test_trajectory_matches_oracle_float32(case_id):
     trajectory = oracle_trajectory(case_id, "float32", FLOAT32_STEPS)
     with jax.enable_x64(False):
         optimizer = optimizers.get(name, **hyper)
-        step = training.make_train_step(optimizer)
+        step = training.make_train_step(mlp.init_params(SIZES), optimizer).compiled
         params = mlp.init_params(SIZES)
         state = optimizer.init(params)
         for _ in range(FLOAT32_STEPS):

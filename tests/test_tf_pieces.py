@@ -131,7 +131,7 @@ def test_compiled_step_traces_once_over_100_steps_and_batch_sizes():
     x, y = data.classification_problem(40, 6, 3, seed=2)
     params = mlp.init_params((6, 10, 3), seed=0)
     optimizer = optimizers.get("sgd", learning_rate=0.1)
-    step = training.make_train_step(params, optimizer.init(params), optimizer, "function")
+    step = training.make_train_step(params, optimizer, mode="function")
     for k in range(100):
         size = 32 if k % 3 else 8  # the batch size changes: the None batch dimension absorbs it
         step(x[:size], y[:size])
@@ -155,7 +155,7 @@ def test_bad_input_fails_as_in_the_oracle():
         )
     assert int(state["step"]) == 0
     with pytest.raises(ValueError, match="Unknown mode 'jit'"):
-        training.make_train_step(params, state, optimizer, "jit")
+        training.make_train_step(params, optimizer, mode="jit")
 
 
 def _tutorial_run(dtype, keras_optimizer, steps=100):
@@ -172,7 +172,7 @@ def _tutorial_run(dtype, keras_optimizer, steps=100):
 def _tf_impl_run(weights, x, y, dtype, hyper, steps=100):
     params = {k: tf.Variable(v) for k, v in weights.items()}
     optimizer = optimizers.get("adam", **hyper)
-    step = training.make_train_step(params, optimizer.init(params), optimizer, "function")
+    step = training.make_train_step(params, optimizer, mode="function")
     for _ in range(steps):
         step(x, y)
     return {k: v.numpy() for k, v in params.items()}
