@@ -18,7 +18,6 @@ from rich.console import Console
 
 from bench import backends
 from reference import optimizers as reference_optimizers
-from reference import schedules as reference_schedules
 from reference.errors import check_choice
 
 BACKENDS = ("numpy", "tf", "keras", "jax")
@@ -56,9 +55,9 @@ def _completer(names):
 
 
 def _piece_names():
-    from bench import show as show_module
+    from bench import show_pieces
 
-    return (*reference_optimizers.NAMES, *reference_schedules.NAMES, *show_module.FIXED_PIECES)
+    return show_pieces.names()
 
 
 def _demo_names():
@@ -431,7 +430,7 @@ def check(optimizer_names, backends_, dtype, steps, as_json):
 
 
 @main.command()
-@click.argument("name", shell_complete=_completer(_piece_names))
+@click.argument("name", required=False, shell_complete=_completer(_piece_names))
 @click.option(
     "--backend",
     "backends_",
@@ -439,24 +438,59 @@ def check(optimizer_names, backends_, dtype, steps, as_json):
     type=click.Choice(["numpy", "tf", "jax"]),
     help="Show only these; repeatable. Default: all three.",
 )
-def show(name, backends_):
-    """Show one piece in NumPy, TensorFlow and JAX side by side.
+@click.option(
+    "--layout",
+    type=click.Choice(["auto", "columns", "stacked"]),
+    default="auto",
+    show_default=True,
+    help="columns side by side, or stacked one after another; auto: columns when they fit.",
+)
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(path_type=pathlib.Path),
+    help="Write a self-contained page to this file (with --all: a folder of pages).",
+)
+@click.option("--all", "every_piece", is_flag=True, help="Every piece; needs --html DIR.")
+def show(name, backends_, layout, html_path, every_piece):
+    """Show one piece in NumPy, TensorFlow and JAX, aligned row by row.
 
-    NAME is an optimizer (adam, sgd, ...), a schedule (cosine_decay, ...), or one of
-    backprop, train_step, clipping, loss.
+    NAME is an optimizer (adam, sgd, ...), a schedule (cosine_decay, ...), a loss
+    (softmax_cross_entropy, mean_squared_error; loss for the first), backprop,
+    train_step, clipping, or a layer (conv2d, ...).
 
     \b
     Examples:
       gdkit show adam
       gdkit show backprop --backend numpy --backend tf
+      gdkit show adam --layout stacked
+      gdkit show adam --html adam.html
+      gdkit show --all --html pages/      # then open pages/index.html
     """
     from bench import show as show_module
+    from bench import show_html, show_pieces
 
+    backends_ = backends_ or show_pieces.BACKENDS
+    if every_piece and name:
+        raise click.UsageError("Give a NAME or --all, not both.")
+    if every_piece and html_path is None:
+        raise click.UsageError("--all writes one page per piece: give --html DIR.")
+    if not every_piece and name is None:
+        raise click.UsageError("Name a piece (e.g. gdkit show adam), or give --all --html DIR.")
     try:
-        pieces = show_module.pieces(name, backends_ or ("numpy", "tf", "jax"))
+        if every_piece:
+            written = show_html.write_all(html_path, backends_)
+            click.echo(f"Wrote {len(written) - 1} pages and {html_path / 'index.html'}")
+            return
+        shown = show_pieces.load(name, backends_)
+        if html_path is not None:
+            click.echo(f"Wrote {show_html.write_page(html_path, shown)}")
+            return
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="NAME") from None
-    show_module.render(name, pieces, _console(), terminal=sys.stdout.isatty())
+    except OSError as error:
+        raise click.UsageError(f"cannot write {html_path}: {error.strerror or error}") from None
+    show_module.render(shown, _console(), layout)
 
 
 def _demo_name(ctx, param, value):

@@ -1,92 +1,111 @@
-"""``gdkit show``: one piece of the kit in NumPy, TensorFlow and JAX, side by side.
+"""``gdkit show``: one piece of the kit in NumPy, TensorFlow and JAX, aligned row by row.
 
-The sources are read from the files with ``ast``, not imported, so ``show`` is quick
-and works on a machine without TensorFlow or JAX.
+The equations (the oracle's docstring) come once, on top; then the code, in three
+columns when the terminal is wide enough for the longest line of each, else one
+backend after another with the same line numbers. Code is never wrapped: a wrapped
+line would break the rows that the alignment lines up. ``bench.show_pieces`` says
+what each piece shows; ``bench.show_html`` writes the same as a page.
 """
 
-import ast
-import inspect
-import pathlib
-
-from rich.columns import Columns
+from rich.cells import cell_len
 from rich.panel import Panel
 from rich.syntax import Syntax
+from rich.text import Text
 
-from reference import optimizers, schedules
-
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-PACKAGES = {"numpy": "reference", "tf": "tf_impl", "jax": "jax_impl"}
+LAYOUTS = ("auto", "columns", "stacked")
 TITLES = {"numpy": "NumPy (reference/)", "tf": "TensorFlow (tf_impl/)", "jax": "JAX (jax_impl/)"}
-
-# name -> (module, object name in reference, object name in tf_impl and jax_impl)
-FIXED_PIECES = {
-    "backprop": ("mlp", "loss_and_grads", "loss_and_grads"),
-    "train_step": ("training", "train_step", "TrainStep"),
-    "clipping": ("clipping", "clip_by_global_norm", "clip_by_global_norm"),
-    "loss": ("losses", "softmax_cross_entropy", "softmax_cross_entropy"),
-}
+SEPARATOR = " │ "
+THEME = "ansi_dark"
 
 
-def _locate(name):
-    if name in FIXED_PIECES:
-        return FIXED_PIECES[name]
-    if name in optimizers.OPTIMIZERS:
-        class_name = optimizers.OPTIMIZERS[name].__name__
-        return "optimizers", class_name, class_name
-    if name in schedules.SCHEDULES:
-        return "schedules", name, name
-    allowed = (*optimizers.NAMES, *schedules.NAMES, *FIXED_PIECES)
-    from reference.errors import check_choice
-
-    check_choice("piece", name, allowed)
+def _gutter(shown):
+    return len(str(len(shown.row_of_line)))
 
 
-def source_of(path, object_name):
-    """The source text of a top-level function or class in a file, found with ``ast``."""
-    text = path.read_text()
-    for node in ast.parse(text).body:
-        if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name == object_name:
-            start = node.decorator_list[0].lineno if node.decorator_list else node.lineno
-            return "\n".join(text.splitlines()[start - 1 : node.end_lineno])
-    raise ValueError(f"{object_name} not found in {path}")
-
-
-def equation(module, object_name):
-    """The reference docstring: the equations the three bodies compute."""
-    tree = ast.parse((ROOT / "reference" / f"{module}.py").read_text())
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name == object_name:
-            return inspect.cleandoc(ast.get_docstring(node) or "")
-    return ""
-
-
-def pieces(name, backends):
-    """``(equation, [(backend, file, source), ...])`` for piece ``name``."""
-    module, reference_name, twin_name = _locate(name)
-    shown = []
-    for backend in backends:
-        path = ROOT / PACKAGES[backend] / f"{module}.py"
-        object_name = reference_name if backend == "numpy" else twin_name
-        shown.append((backend, path.relative_to(ROOT), source_of(path, object_name)))
-    return equation(module, reference_name), shown
-
-
-def render(name, shown_pieces, console, terminal):
-    equations, shown = shown_pieces
-    if not terminal:
-        console.print(f"# {name}\n\n{equations}\n", markup=False, soft_wrap=True)
-        for backend, path, code in shown:
-            console.print(f"## {TITLES[backend]}: {path}\n\n{code}\n", markup=False, soft_wrap=True)
-        return
-    console.print(Panel(equations, title=name, title_align="left"))
-    width = max(40, console.width // len(shown) - 2)
-    panels = [
-        Panel(
-            Syntax(code, "python", word_wrap=True, theme="ansi_dark"),
-            title=f"{TITLES[backend]} {path}",
-            width=width,
-            title_align="left",
+def column_widths(shown):
+    """Each backend's column width: its longest line, title or file name."""
+    return {
+        backend: max(
+            cell_len(TITLES[backend]),
+            cell_len(shown.files[backend]),
+            *(cell_len(line) for line in shown.lines[backend]),
         )
-        for backend, path, code in shown
-    ]
-    console.print(Columns(panels))
+        for backend in shown.backends
+    }
+
+
+def columns_width(shown):
+    """Terminal width the columns need: line numbers, then each column after a separator."""
+    separators = len(SEPARATOR) * len(shown.backends)
+    return _gutter(shown) + sum(column_widths(shown).values()) + separators
+
+
+def layout_for(shown, layout, width):
+    """``(layout, note)``: ``auto`` is columns when they fit in ``width``, else stacked."""
+    if layout != "auto" or len(shown.backends) == 1:
+        return ("stacked" if layout == "auto" else layout), None
+    needed = columns_width(shown)
+    if needed <= width:
+        return "columns", None
+    note = (
+        f"Side by side needs a terminal {needed} characters wide (this one is {width}): "
+        "the backends follow one another, with the same line numbers. "
+        "Widen the terminal, or pass --layout columns."
+    )
+    return "stacked", note
+
+
+def _highlighted(lines):
+    """The lines as rich Text, highlighted as Python (plain where rich splits differently)."""
+    code = "\n".join(lines)
+    text = Syntax(code, "python", theme=THEME).highlight(code)
+    split = list(text.split("\n", allow_blank=True))
+    if len(split) < len(lines):
+        return [Text(line) for line in lines]
+    return split[: len(lines)]
+
+
+def _padded(text, width):
+    text = text.copy()
+    text.pad_right(width - text.cell_len)
+    return text
+
+
+def _print_columns(shown, console):
+    widths = column_widths(shown)
+    gutter = _gutter(shown)
+    separator = Text(SEPARATOR, style="dim")
+    for header in (TITLES, shown.files):
+        row = Text(" " * gutter)
+        for backend in shown.backends:
+            row += separator + Text(header[backend].ljust(widths[backend]), style="bold")
+        console.print(row, soft_wrap=True, crop=False)
+    columns = {b: _highlighted(shown.lines[b]) for b in shown.backends}
+    for index in range(len(shown.row_of_line)):
+        row = Text(str(index + 1).rjust(gutter), style="dim")
+        for backend in shown.backends:
+            row += separator + _padded(columns[backend][index], widths[backend])
+        console.print(row, soft_wrap=True, crop=False)
+
+
+def _print_stacked(shown, console):
+    gutter = _gutter(shown)
+    for backend in shown.backends:
+        console.print()
+        console.print(Text(f"{TITLES[backend]}  {shown.files[backend]}", style="bold"))
+        for index, line in enumerate(_highlighted(shown.lines[backend])):
+            row = Text(str(index + 1).rjust(gutter), style="dim") + Text(SEPARATOR, style="dim")
+            console.print(row + line, soft_wrap=True, crop=False)
+
+
+def render(shown, console, layout="auto"):
+    """Print the equations, then the code in ``layout`` (auto, columns or stacked)."""
+    title = f"{shown.piece.name} ({shown.piece.kind})"
+    console.print(Panel(Text(shown.equations), title=title, title_align="left", expand=False))
+    layout, note = layout_for(shown, layout, console.width)
+    if note:
+        console.print(Text(note, style="yellow"))
+    if layout == "columns":
+        _print_columns(shown, console)
+    else:
+        _print_stacked(shown, console)

@@ -66,24 +66,6 @@ def test_version_and_help():
         assert "Examples:" in result.output
 
 
-def test_show_prints_three_backends_and_the_equation():
-    result = invoke("show", "adam")
-    assert result.exit_code == 0
-    assert "α_t = η √(1 − β₂ᵗ) / (1 − β₁ᵗ)" in result.output
-    for header in ("NumPy (reference/)", "TensorFlow (tf_impl/)", "JAX (jax_impl/)"):
-        assert header in result.output
-    assert "tf.sqrt" in result.output and "jnp.sqrt" in result.output and "np.sqrt" in result.output
-
-
-@pytest.mark.parametrize(
-    "name", ["backprop", "train_step", "cosine_decay", "clipping", "loss", "muon"]
-)
-def test_show_other_pieces(name):
-    result = invoke("show", name, "--backend", "numpy", "--backend", "jax")
-    assert result.exit_code == 0
-    assert "TensorFlow (tf_impl/)" not in result.output
-
-
 def test_check_passes_for_the_real_implementations():
     result = invoke(
         "check", "--optimizer", "adam", "--backend", "tf", "--backend", "jax", "--steps", "5"
