@@ -2,8 +2,10 @@
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# gpu-check runs with the machine's own Python and what it has: no venv, no pip.
+SYSTEM_PYTHON ?= python3
 
-.PHONY: test test-all bench lint format clean
+.PHONY: test test-all bench gpu-check lint format clean
 
 $(STAMP): pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -19,6 +21,9 @@ test-all: $(STAMP)  ## also the slow tests
 
 bench: $(STAMP)  ## time training steps: NumPy, TF eager / tf.function / XLA, Keras, JAX
 	$(VENV)/bin/gdkit bench
+
+gpu-check:  ## JAX on the GPU: equivalence against the oracle, then timed against the CPU (docs/gpu.md)
+	$(SYSTEM_PYTHON) -m bench.gpu_check
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

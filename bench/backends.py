@@ -25,7 +25,11 @@ FRAMEWORK = {
 
 
 def installed(framework):
-    return importlib.util.find_spec(framework) is not None
+    """Whether ``framework`` can be imported here; a finder that refuses it counts as absent."""
+    try:
+        return importlib.util.find_spec(framework) is not None
+    except ImportError:
+        return False
 
 
 def tensorflow():

@@ -50,6 +50,54 @@ def machine_info():
     return info
 
 
+# JAX's names for full-float32 products (``jax.default_matmul_precision``); every other
+# setting, the default included, lets an NVIDIA GPU use TF32 (docs/gpu.md).
+JAX_FULL_FLOAT32 = ("float32", "highest", "F32_F32_F32")
+
+
+def float32_matmul_precision(framework, device):
+    """What a float32 matmul is computed in, as timed: ``"float32"`` or ``"tf32"``.
+
+    CPUs (and NumPy) always compute float32 products in float32. On a GPU, JAX and
+    TensorFlow both default to TF32 (10-bit mantissa inputs) where the GPU has it, NVIDIA
+    Ampere (compute capability 8.0) or newer, unless raised: JAX by
+    ``jax.default_matmul_precision("float32")``, TensorFlow by
+    ``tf.config.experimental.enable_tensor_float_32_execution(False)``.
+    """
+    if framework == "numpy" or device == "cpu":
+        return "float32"
+    if framework == "jax":
+        import jax
+
+        if jax.config.jax_default_matmul_precision in JAX_FULL_FLOAT32:
+            return "float32"
+        capability = getattr(jax.devices(device)[0], "compute_capability", None)
+    elif framework == "tensorflow":
+        tf = backends.tensorflow()
+        if not tf.config.experimental.tensor_float_32_execution_enabled():
+            return "float32"
+        capability = _tf_compute_capability(tf)
+    else:
+        raise ValueError(f"unknown framework {framework!r}")
+    return "float32" if _before_ampere(capability) else "tf32"
+
+
+def _tf_compute_capability(tf):
+    gpus = tf.config.list_physical_devices("GPU")
+    try:
+        return tf.config.experimental.get_device_details(gpus[0]).get("compute_capability")
+    except (IndexError, ValueError, TypeError):  # no GPU, or a device TensorFlow cannot describe
+        return None
+
+
+def _before_ampere(capability):
+    """Compute capability ``"8.0"`` or ``(8, 0)`` is Ampere; unknown counts as TF32-capable."""
+    if capability is None:
+        return False
+    major = capability[0] if isinstance(capability, tuple) else str(capability).split(".")[0]
+    return int(major) < 8
+
+
 def canary():
     """Seconds for a small fixed float32 matmul, best of 5: it moves when the machine slows."""
     a = np.ones((CANARY_SIZE, CANARY_SIZE), np.float32)

@@ -31,15 +31,43 @@ def seconds_per_step(bench):
     return per_call / info.get("steps_per_call", 1)
 
 
+def device_peaks(benchmarks):
+    """``{device: (GFLOP/s, framework)}``: the best float32 matmul measured on each device
+    by any backend timed in the run, the one denominator of every ``%peak`` on that device.
+    """
+    peaks = {}
+    for bench in benchmarks:
+        info = bench.get("extra_info", {})
+        if "flops_per_step" not in info:
+            continue
+        own = info.get("framework_peak_gflops", info["peak_gflops"])  # older files: own peak
+        if own > peaks.get(info["device"], (0.0, None))[0]:
+            peaks[info["device"]] = (own, info.get("backend", info["mode"]))
+    return peaks
+
+
+def apply_device_peaks(benchmarks):
+    """Rewrite each step case's ``peak_gflops``, ``peak_from`` and ``peak_share`` in place
+    with its device's peak (``device_peaks``); the case's own is ``framework_peak_gflops``."""
+    peaks = device_peaks(benchmarks)
+    for bench in benchmarks:
+        info = bench.get("extra_info", {})
+        if "flops_per_step" in info:
+            info["peak_gflops"], info["peak_from"] = peaks[info["device"]]
+            info["peak_share"] = info["gflops"] / info["peak_gflops"]
+
+
 def step_rows(data):
     """One dict per training-step case, with its speed-ups worked out."""
     rows = []
+    peaks = device_peaks(data["benchmarks"])
     for bench in data["benchmarks"]:
         info = bench.get("extra_info", {})
         if "flops_per_step" not in info:
             continue
         seconds = seconds_per_step(bench)
         gflops = info["flops_per_step"] / seconds / 1e9
+        peak_gflops, peak_from = peaks[info["device"]]
         rows.append(
             {
                 "name": bench["name"],
@@ -53,7 +81,10 @@ def step_rows(data):
                 "us": seconds * 1e6,
                 "steps_per_s": 1 / seconds,
                 "gflops": gflops,
-                "peak_share": gflops / info["peak_gflops"],
+                "peak_gflops": peak_gflops,
+                "peak_from": peak_from,
+                "peak_share": gflops / peak_gflops,
+                "precision": info.get("matmul_precision", "float32"),
                 "trace_count": info["trace_count"],
                 "first_call_ms": info["first_call_s"] * 1e3,
                 "noisy": info.get("noisy", False),
@@ -124,12 +155,61 @@ def step_table(rows):
     ]
     columns = [c for c in columns if c[3]]
     table = Table(
-        title="Training step (forward + backward + update), float32", title_justify="left"
+        title="Training step (forward + backward + update), float32",
+        title_justify="left",
+        caption=step_caption(rows),
+        caption_justify="left",
     )
     for title, justify, _, _ in columns:
         table.add_column(title, justify=justify, no_wrap=True)
     for row in sorted(rows, key=_row_order):
         table.add_row(*(cell(row) for _, _, cell, _ in columns))
+    return table
+
+
+def step_caption(rows):
+    """What ``%peak`` divides by, and what the float32 matmuls were computed in."""
+    peaks = {}
+    for row in rows:
+        peaks[row["device"]] = (row["peak_gflops"], row["peak_from"])
+    denominators = ", ".join(
+        f"{device} {gflops:.0f} GFLOP/s ({framework})"
+        for device, (gflops, framework) in sorted(peaks.items())
+    )
+    reduced = sorted(
+        {f"{row['mode']} on {row['device']}" for row in rows if row["precision"] != "float32"}
+    )
+    precision = (
+        f"TF32 matmuls (10-bit mantissa inputs) in {', '.join(reduced)}; full float32 elsewhere"
+        if reduced
+        else "every matmul in full float32"
+    )
+    return (
+        f"%peak: share of the device's best float32 matmul measured in this run: "
+        f"{denominators}. {precision}."
+    )
+
+
+def gpu_table(rows):
+    """Each GPU case beside the same case on the CPU: µs per step and the GPU's speed-up."""
+    pairs = [row for row in rows if row["device"] == "gpu" and row["gpu_vs_cpu"] is not None]
+    if not pairs:
+        return None
+    table = Table(title="GPU over CPU (µs per step, median)", title_justify="left")
+    for column in ("case", "optimizer", "B", "H", "K", "CPU µs", "GPU µs", "×GPU", "GPU matmuls"):
+        table.add_column(column, justify="left" if column in ("case", "optimizer") else "right")
+    for row in sorted(pairs, key=lambda r: (r["mode"], *_row_order(r))):
+        table.add_row(
+            row["mode"],
+            row["optimizer"],
+            str(row["batch_size"]),
+            str(row["hidden"]),
+            str(row["steps_per_call"]),
+            f"{row['us'] * row['gpu_vs_cpu']:.0f}",
+            f"{row['us']:.0f}",
+            _ratio(row["gpu_vs_cpu"]),
+            row["precision"],
+        )
     return table
 
 
