@@ -167,17 +167,13 @@ def page(shown, index_link=False):
     return _document(f"gdkit show {piece.name}", body)
 
 
-def _summary(equations):
-    return next((line for line in equations.splitlines() if line.strip()), "")
-
-
 def index(shown_pieces):
     """The index page: every piece, kind by kind, with the first line of its equations."""
     sections = []
     for kind, title in KIND_TITLES.items():
         rows = [
             f'<tr><td><a href="{html.escape(s.piece.name)}.html">{html.escape(s.piece.name)}</a>'
-            f"</td><td>{html.escape(_summary(s.equations))}</td></tr>"
+            f"</td><td>{html.escape(s.summary)}</td></tr>"
             for s in shown_pieces
             if s.piece.kind == kind
         ]

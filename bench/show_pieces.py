@@ -60,6 +60,7 @@ class Shown:
 
     piece: Piece
     equations: str
+    summary: str  # the first line of the equations' docstring
     backends: tuple
     files: dict  # backend -> path shown in the column's title
     lines: dict  # backend -> list of lines
@@ -217,11 +218,14 @@ def find(name, root=ROOT):
 
 
 def _equations(root, piece):
+    """``(equations, summary)``: the oracle's docstrings, each named when there are several."""
     tree = show_source.parse(_path(root, "numpy", piece.files["numpy"]))[1]
     texts = [(n, show_source.docstring(show_source.find(tree, n))) for n in piece.equations]
+    texts = [(name, text) for name, text in texts if text]
+    summary = texts[0][1].splitlines()[0] if texts else ""
     if len(texts) == 1:
-        return texts[0][1]
-    return "\n\n".join(f"{name}:\n{text}" for name, text in texts if text)
+        return texts[0][1], summary
+    return "\n\n".join(f"{name}:\n{text}" for name, text in texts), summary
 
 
 def _part_units(root, piece, part, backend):
@@ -301,4 +305,5 @@ def build(piece, backends=BACKENDS, root=ROOT):
     ends = [*(start - 1 for start in starts[1:]), len(row_of_line)]
     parts = [(t, s, e) for (t, _), s, e in zip(part_rows, starts, ends, strict=True)]
     files = {b: f"{PACKAGES[b]}/{piece.files[b]}" for b in backends}
-    return Shown(piece, _equations(root, piece), backends, files, lines, row_of_line, parts)
+    equations, summary = _equations(root, piece)
+    return Shown(piece, equations, summary, backends, files, lines, row_of_line, parts)

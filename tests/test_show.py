@@ -396,6 +396,8 @@ def test_show_all_html_writes_an_index_and_a_page_per_piece(tmp_path):
     assert written == sorted([*(f"{n}.html" for n in names), "index.html"])
     index = (tmp_path / "pages/index.html").read_text()
     assert_self_contained(index)
+    assert "Adam (Kingma &amp; Ba 2015)" in index
+    assert not re.search(r"<td>\w+:</td>", index)  # a summary is a line of maths, not a name
     for name in names:
         assert f'href="{name}.html"' in index
         text = (tmp_path / f"pages/{name}.html").read_text()
