@@ -19,8 +19,19 @@ def load(path):
         raise ReportError(f"cannot read {path}: {error.strerror}") from error
     except json.JSONDecodeError as error:
         raise ReportError(f"{path} is not JSON: {error.msg} at line {error.lineno}") from error
+    except UnicodeDecodeError as error:
+        raise ReportError(f"{path} is not JSON: not UTF-8 text") from error
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
         raise ReportError(f"{path} is not pytest-benchmark JSON (no 'benchmarks' list)")
+    for index, bench in enumerate(data["benchmarks"]):
+        stats = bench.get("stats") if isinstance(bench, dict) else None
+        median = stats.get("median") if isinstance(stats, dict) else None
+        if not isinstance(bench, dict) or not isinstance(bench.get("name"), str):
+            raise ReportError(f"{path}: benchmarks[{index}] has no 'name'")
+        if not isinstance(median, (int, float)) or not median > 0:
+            raise ReportError(
+                f"{path}: benchmarks[{index}] ({bench['name']}) has no positive 'stats'/'median'"
+            )
     return data
 
 
@@ -196,7 +207,8 @@ def gpu_table(rows):
     if not pairs:
         return None
     table = Table(title="GPU over CPU (µs per step, median)", title_justify="left")
-    for column in ("case", "optimizer", "B", "H", "K", "CPU µs", "GPU µs", "×GPU", "GPU matmuls"):
+    columns = ("case", "optimizer", "B", "H", "K", "CPU µs", "GPU µs", "×GPU", "GPU matmuls")
+    for column in (*columns, "GPU 1st ms"):
         table.add_column(column, justify="left" if column in ("case", "optimizer") else "right")
     for row in sorted(pairs, key=lambda r: (r["mode"], *_row_order(r))):
         table.add_row(
@@ -209,6 +221,7 @@ def gpu_table(rows):
             f"{row['us']:.0f}",
             _ratio(row["gpu_vs_cpu"]),
             row["precision"],
+            f"{row['first_call_ms']:.0f}",
         )
     return table
 

@@ -164,7 +164,7 @@ def test_gpu_rows_get_the_gpu_over_cpu_ratio_and_table():
     console.print(report.step_table(list(rows.values())))
     console.print(report.gpu_table(list(rows.values())))
     text = console.export_text()
-    assert "×GPU" in text and "GPU over CPU" in text
+    assert "×GPU" in text and "GPU over CPU" in text and "GPU 1st ms" in text
     assert "8.00×" in text and "30.00×" in text
     caption = report.step_caption(list(rows.values()))
     assert "TF32 matmuls (10-bit mantissa inputs) in jax-jit on gpu" in caption
@@ -309,3 +309,14 @@ def test_make_gpu_check_without_a_gpu_says_so_and_exits_0(tmp_path, blocked):
         else "gpu-check: no GPU on this machine (and no JAX): nothing to check."
     ]
     assert result.stderr == ""
+
+
+def test_importing_the_gpu_check_imports_no_framework():
+    modules = "bench, bench.gpu_check, bench.cli, bench.config, bench.machine, bench.report"
+    check = (
+        f"import sys, {modules}; print(sorted({{'tensorflow', 'keras', 'jax'}} & set(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=120, cwd=REPOSITORY
+    )
+    assert result.stdout.strip() == "[]", result.stderr[-2000:]
