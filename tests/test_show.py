@@ -81,6 +81,15 @@ def test_statements_in_another_order_still_align_their_returns():
         assert len(returns) == 1, (index, [lines[b][index] for b in BACKENDS])
 
 
+def test_between_anchors_the_first_name_assigned_pairs_statements():
+    numpy = code_units("k = w", "shape = w.shape", "s, d, pad = geometry(w)", "y = conv(x)")
+    tf = code_units("k = w", "s, d, *_ = geometry(w)", "y = conv(x)")
+    lines, _ = show_align.row_lines(show_align.align({"numpy": numpy, "tf": tf}), ["numpy", "tf"])
+    row = lines["numpy"].index("s, d, pad = geometry(w)")
+    assert lines["tf"][row] == "s, d, *_ = geometry(w)"
+    assert lines["tf"][row - 1] == ""
+
+
 def test_statement_keys_ignore_the_framework_namespace():
     numpy_keys = [u.key for u in units(["x = np.sqrt(v)", "if np.any(x):", "    y = 1"])]
     jax_keys = [u.key for u in units(["x = jnp.sqrt(v)", "if jnp.any(x):", "    y = 1"])]
@@ -178,8 +187,9 @@ def test_layers_are_found_as_they_arrive(tmp_path):
     shown = show_pieces.build(pieces[0], root=tmp_path)
     assert shown.equations == "scale_forward:\ny = s x\n\nscale_backward:\ndx = s dy"
     row = shown.lines["numpy"].index("def scale_backward(dy, cache):")
-    assert shown.lines["tf"][row] == "# scale_backward: tf.GradientTape differentiates scale_forward"
-    assert shown.lines["jax"][row] == "# scale_backward: jax.grad differentiates scale_forward"
+    for backend, autodiff in (("tf", "tf.GradientTape"), ("jax", "jax.grad")):
+        expected = f"# scale_backward: {autodiff} differentiates scale_forward"
+        assert shown.lines[backend][row] == expected
 
 
 # --- the terminal -------------------------------------------------------------------
@@ -237,7 +247,7 @@ def test_stacked_layout_numbers_the_same_step_alike_in_every_block():
     returns = [
         {n for n, code in block.items() if code.strip().startswith("return")}
         for block in blocks.values()
-    ]  # noqa: E501
+    ]
     assert returns[0] and returns[0] == returns[1] == returns[2]
 
 
