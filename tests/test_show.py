@@ -192,6 +192,16 @@ def test_layers_are_found_as_they_arrive(tmp_path):
         assert shown.lines[backend][row] == expected
 
 
+def test_a_missing_file_gives_an_empty_column_not_a_crash(tmp_path):
+    write(tmp_path / "reference/mlp.py", 'def forward(x):\n    """y = x"""\n    return x\n')
+    piece = show_pieces.Piece(
+        "f", "model", {b: "mlp.py" for b in BACKENDS}, (show_pieces.same("forward"),), ("forward",)
+    )
+    shown = show_pieces.build(piece, root=tmp_path)
+    assert shown.lines["numpy"] == ["def forward(x):", "    return x"]
+    assert shown.lines["tf"] == shown.lines["jax"] == ["", ""]
+
+
 # --- the terminal -------------------------------------------------------------------
 
 
