@@ -104,9 +104,16 @@ def _activation_case(name, keras_name):
     )
 
 
+def state_like(gamma):
+    """The batch-norm state in the dtype of the case's weights (float32 runs included)."""
+    dtype = np.dtype(gamma.dtype.name)
+    return {name: value.astype(dtype) for name, value in BATCH_NORM_STATE.items()}
+
+
 def _batch_norm_case(training, input_shape):
     def call(L, p, x):
-        return L.normalization.batch_normalization_forward(p, BATCH_NORM_STATE, x, training)
+        state = state_like(p["gamma"])
+        return L.normalization.batch_normalization_forward(p, state, x, training)
 
     return LayerCase(
         f"batch_normalization-{'training' if training else 'inference'}-{len(input_shape)}d",

@@ -20,3 +20,15 @@ One module per family: ``activation``, ``dense``, ``conv``, ``pooling``,
 ``reshape``, ``normalization``, ``dropout``, ``embedding``, ``merge``; ``checks``
 holds the input checks the three backends share.
 """
+
+from reference.layers import (  # noqa: F401  (layers.conv.conv2d_forward after one import)
+    activation,
+    conv,
+    dense,
+    dropout,
+    embedding,
+    merge,
+    normalization,
+    pooling,
+    reshape,
+)

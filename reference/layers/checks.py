@@ -66,3 +66,12 @@ def check_strides_and_dilation(layer, strides, dilation):
             f"{layer}: strides={strides} with dilation_rate={dilation} is not allowed: "
             "need strides of 1 or a dilation rate of 1, as Keras."
         )
+
+
+def check_indices(layer, indices, input_dim):
+    """Integer indices must lie in [0, input_dim) (Keras silently wraps a negative one)."""
+    if indices.size and (indices.min() < 0 or indices.max() >= input_dim):
+        raise ValueError(
+            f"{layer}: indices must lie in [0, {input_dim}); got values from "
+            f"{indices.min()} to {indices.max()}."
+        )

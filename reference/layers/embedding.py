@@ -2,16 +2,14 @@
 
 import numpy as np
 
+from reference.layers.checks import check_indices
+
 
 def embedding_forward(params, indices):
     """y[..., :] = W[indices[...], :]. Indices must lie in [0, input_dim)."""
     table = params["embeddings"]
     indices = np.asarray(indices)
-    if indices.size and (indices.min() < 0 or indices.max() >= table.shape[0]):
-        raise ValueError(
-            f"Embedding: indices must lie in [0, {table.shape[0]}); got values from "
-            f"{indices.min()} to {indices.max()}."
-        )
+    check_indices("Embedding", indices, table.shape[0])
     return table[indices], (indices, table.shape)
 
 
