@@ -74,17 +74,15 @@ def _padded(text, width):
 def _print_columns(shown, console):
     widths = column_widths(shown)
     gutter = _gutter(shown)
-    separator = Text(SEPARATOR, style="dim")
     for header in (TITLES, shown.files):
-        row = Text(" " * gutter)
-        for backend in shown.backends:
-            row += separator + Text(header[backend].ljust(widths[backend]), style="bold")
-        console.print(row, soft_wrap=True, crop=False)
+        cells = [(f"{SEPARATOR}{header[b]:<{widths[b]}}", "bold") for b in shown.backends]
+        console.print(Text.assemble(" " * gutter, *cells), soft_wrap=True, crop=False)
     columns = {b: _highlighted(shown.lines[b]) for b in shown.backends}
     for index in range(len(shown.row_of_line)):
-        row = Text(str(index + 1).rjust(gutter), style="dim")
+        cells = []
         for backend in shown.backends:
-            row += separator + _padded(columns[backend][index], widths[backend])
+            cells += [(SEPARATOR, "dim"), _padded(columns[backend][index], widths[backend])]
+        row = Text.assemble((str(index + 1).rjust(gutter), "dim"), *cells)
         console.print(row, soft_wrap=True, crop=False)
 
 
@@ -94,8 +92,8 @@ def _print_stacked(shown, console):
         console.print()
         console.print(Text(f"{TITLES[backend]}  {shown.files[backend]}", style="bold"))
         for index, line in enumerate(_highlighted(shown.lines[backend])):
-            row = Text(str(index + 1).rjust(gutter), style="dim") + Text(SEPARATOR, style="dim")
-            console.print(row + line, soft_wrap=True, crop=False)
+            number = (f"{index + 1:>{gutter}}{SEPARATOR}", "dim")
+            console.print(Text.assemble(number, line), soft_wrap=True, crop=False)
 
 
 def render(shown, console, layout="auto"):
