@@ -299,6 +299,14 @@ def test_forced_columns_keep_whole_lines_in_a_narrow_terminal():
     assert [row[0] for row in rows] == [line.rstrip() for line in shown.lines["numpy"]]
 
 
+def test_in_a_terminal_only_numbers_and_separators_are_dim():
+    console = Console(file=io.StringIO(), width=400, force_terminal=True, color_system="standard")
+    show.render(show_pieces.load("sgd"), console, "columns")
+    output = console.file.getvalue()
+    assert "\x1b[94mdef" in output  # a highlighted keyword, at full strength
+    assert "\x1b[2;" not in output  # no colour combined with dim
+
+
 def test_the_equations_are_printed_once():
     result = invoke("show", "adam")
     assert result.output.count("α_t = η √(1 − β₂ᵗ) / (1 − β₁ᵗ)") == 1
