@@ -5,6 +5,7 @@ errors); no traceback. Backends are imported only by the commands that need them
 """
 
 import contextlib
+import dataclasses
 import importlib.metadata
 import io
 import json
@@ -16,12 +17,18 @@ import tempfile
 import click
 from rich.console import Console
 
-from bench import backends
+from bench import backends, files
 from reference import optimizers as reference_optimizers
 from reference.errors import check_choice
 
 BACKENDS = ("numpy", "tf", "keras", "jax")
 TF_MODES = ("eager", "function", "xla")
+# Without GPUs each replica is a logical CPU sharing the same cores: R = 64 already took
+# 3 minutes for the smallest --quick case on 2 cores (measured); R = 100000 never starts.
+MAX_REPLICAS = 64
+# A case's arrays may take at most this share of the machine's memory: TensorFlow and
+# JAX copy the NumPy data onto their device, so twice the estimate is in use at once.
+MEMORY_SHARE = 0.5
 
 
 def _console():
@@ -102,6 +109,59 @@ def backend_modes(selected_backends, selected_modes):
     return chosen
 
 
+def _check_output_file(path, option):
+    """A file the command will write: refused now, before the run, if it cannot be."""
+    if path is None:
+        return
+    try:
+        files.check_writable(path)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint=option) from None
+
+
+def _case_bytes(batch_size, hidden, steps_per_call, replicas=1):
+    """Bytes of float32 arrays one benchmark case holds: K batches of data, the weights
+    with their gradient and up to three optimizer slots, and the activations."""
+    from bench.steps import INPUT_SIZE, NUM_CLASSES
+
+    batch = batch_size * replicas
+    data = steps_per_call * batch * (INPUT_SIZE + 1)
+    weights = 5 * (INPUT_SIZE * hidden + hidden + hidden * NUM_CLASSES + NUM_CLASSES)
+    activations = 4 * batch * (hidden + NUM_CLASSES)
+    return 4 * (data + weights + activations)
+
+
+def _check_memory(batch_sizes, hidden, steps_per_call, replicas):
+    """Refuse a grid whose largest case cannot fit in this machine's memory."""
+    largest = _case_bytes(max(batch_sizes), max(hidden), max(steps_per_call), max(replicas or (1,)))
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if largest > MEMORY_SHARE * total:
+        raise click.UsageError(
+            f"the largest case (--batch-size {max(batch_sizes)}, --hidden {max(hidden)}, "
+            f"--steps-per-call {max(steps_per_call)}, replicas {max(replicas or (1,))}) needs "
+            f"about {largest / 2**30:.1f} GiB, more than {MEMORY_SHARE:.0%} of this machine's "
+            f"{total / 2**30:.0f} GiB: make one of them smaller."
+        )
+
+
+def _check_replicas(replicas):
+    """Every R must fit on the devices TensorFlow or JAX have (GPUs, else logical CPUs)."""
+    counts = [
+        backends.device_count(framework)
+        for framework in ("tensorflow", "jax")
+        if backends.installed(framework)
+    ]
+    if not counts:
+        raise click.UsageError("--replicas needs TensorFlow or JAX; neither is installed.")
+    too_many = [count for count in replicas if count > max(counts)]
+    if too_many:
+        raise click.BadParameter(
+            f"{too_many[0]} replicas, but TensorFlow and JAX have at most {max(counts)} devices "
+            f"here: use 1 to {max(counts)}.",
+            param_hint="--replicas",
+        )
+
+
 @main.command()
 @click.option(
     "--backend",
@@ -178,7 +238,7 @@ def backend_modes(selected_backends, selected_modes):
 @click.option(
     "--replicas",
     multiple=True,
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_REPLICAS),
     help="Also time the data-parallel step (tf-mirrored, jax-sharded) over R devices; repeatable.",
 )
 @click.option(
@@ -223,25 +283,45 @@ def bench(
       gdkit bench --compare run.json
       gdkit bench --replicas 1 --replicas 2 --replicas 4 --backend numpy
     """
-    from bench import report
+    from bench import parts, report
     from bench.config import Config
 
     console = _console()
     _check_optimizers(optimizer_names)
+    optimizer_names, batch_sizes, hidden, steps_per_call, replicas = (  # given twice: timed once
+        tuple(dict.fromkeys(values))
+        for values in (optimizer_names, batch_sizes, hidden, steps_per_call, replicas)
+    )
     context = click.get_current_context()
 
     def defaulted(name):
         return context.get_parameter_source(name) == click.core.ParameterSource.DEFAULT
 
-    if replicas:  # before anything starts TensorFlow or JAX: they split the CPU then
-        for note in backends.prepare_replicas(max(replicas)):
-            console.print(note)
+    # Every path and value is checked before the run, so a mistake never costs one.
+    _check_output_file(json_path, "--json")
     old = None
-    if compare_path:
+    if compare_path is not None:
+        if not compare_path.strip():
+            raise click.BadParameter("the path is empty", param_hint="--compare")
         try:
             old = report.load(compare_path)
         except report.ReportError as error:
             raise click.BadParameter(str(error), param_hint="--compare") from None
+    if modes and backends_ and "tf" not in backends_:
+        raise click.UsageError(
+            f"--mode {'/'.join(modes)} picks TensorFlow's modes, and --backend "
+            f"{'/'.join(backends_)} has none: add --backend tf, or leave --mode out."
+        )
+    if breakdown and not set(backend_modes(backends_, modes)) & set(parts.MODES):
+        raise click.UsageError(
+            f"--breakdown splits the steps of {', '.join(parts.MODES)}; "
+            f"--backend {'/'.join(backends_)} has none of them."
+        )
+    _check_memory(batch_sizes, hidden, steps_per_call, replicas)
+    if replicas:  # before anything starts TensorFlow or JAX: they split the CPU then
+        for note in backends.prepare_replicas(max(replicas)):
+            console.print(note)
+        _check_replicas(replicas)
     if device == "gpu" and not backends.any_gpu():
         raise click.UsageError(
             "--device gpu: no GPU is visible to TensorFlow or JAX on this machine."
@@ -268,8 +348,52 @@ def bench(
     config = Config.quick(**settings) if quick else Config(**settings)
     if rounds:
         config.rounds = rounds
-    data = _run_benchmarks(config, console)
+    if next(config.cases(), None) is None and not config.update_optimizers:
+        raise click.UsageError(
+            f"nothing to time: {', '.join(modes_chosen)} on --device {device} "
+            "gives no case on this machine."
+        )
+    run = _run_benchmarks(config)
+    data = run.data
+    write_error = None
+    if json_path and data["benchmarks"]:  # first: nothing that goes wrong later loses the run
+        write_error = _write_json(json_path, data)
     rows = report.step_rows(data)
+    if rows:
+        _print_step_tables(rows, console)
+    paired = None
+    if updates and not quick and run.complete:
+        from bench.updates import paired_ratios
+
+        try:
+            with console.status("pairing each update with its built-in, calls alternating…"):
+                paired = paired_ratios(optimizer_names, rounds=config.rounds * 3)
+        except KeyboardInterrupt:
+            run.interrupted = True
+    update = report.update_table(data, paired)
+    if update is not None:
+        console.print(update)
+    if old is not None and data["benchmarks"]:
+        table, matched = report.compare_table(old, data)
+        console.print(table if matched else f"No case of {compare_path} was run this time.")
+    if json_path and data["benchmarks"] and write_error is None:
+        console.print(f"pytest-benchmark JSON written to {json_path}")
+    _end_of_run(run, json_path, write_error)
+
+
+def _write_json(path, data):
+    """Write ``data`` to ``path`` whole or not at all; what went wrong, or None."""
+    try:
+        with files.replaced_atomically(path) as handle:
+            json.dump(data, handle, indent=2)
+    except OSError as error:
+        return f"cannot write {path}: {error.strerror or error}"
+    return None
+
+
+def _print_step_tables(rows, console):
+    from bench import report
+
     console.print(report.step_table(rows))
     for line in report.verdicts(rows):
         console.print(f"  {line}")
@@ -284,51 +408,88 @@ def bench(
                 "  CPU only: the R logical devices share the same cores, so these numbers show "
                 "the overhead of data parallelism, not a speed-up."
             )
-    paired = None
-    if updates and not quick:
-        from bench.updates import paired_ratios
 
-        with console.status("pairing each update with its built-in, calls alternating…"):
-            paired = paired_ratios(optimizer_names, rounds=config.rounds * 3)
-    update = report.update_table(data, paired)
-    if update is not None:
-        console.print(update)
-    if old is not None:
-        table, matched = report.compare_table(old, data)
-        console.print(table if matched else f"No case of {compare_path} was run this time.")
-    if json_path:
-        with open(json_path, "w") as handle:
-            json.dump(data, handle, indent=2)
-        console.print(f"pytest-benchmark JSON written to {json_path}")
+
+def _end_of_run(run, json_path, write_error):
+    """Say what an interrupted or failed run kept, and exit 130 or 1; nothing if all went well."""
+    finished = len(run.data["benchmarks"])
+    if not finished:
+        kept = "no case finished, so nothing is written" if json_path else "no case finished"
+    elif json_path and write_error is None:
+        kept = f"the {finished} finished cases are in the tables above and in {json_path}"
+    else:
+        kept = f"the {finished} finished cases are in the tables above"
+    if run.interrupted:
+        click.echo(f"Interrupted: {kept} (of {run.total} cases).", err=True)
+        sys.exit(130)
+    if run.failures:
+        for failure in run.failures:
+            click.echo(f"failed {failure}", err=True)
+        raise click.ClickException(f"{len(run.failures)} of {run.total} cases failed; {kept}.")
+    if write_error is not None:
+        raise click.ClickException(f"{write_error}; the tables above are this run's results.")
 
 
 class _Progress:
-    """A pytest plugin that drives a rich progress bar, one tick per benchmark case."""
+    """A pytest plugin that drives a rich progress bar, one tick per benchmark case,
+    and notes which cases passed and how the others failed."""
 
     def __init__(self, progress):
-        self.progress, self.task, self.failures = progress, None, []
+        self.progress, self.task = progress, None
+        self.total, self.passed, self.failures = 0, set(), []
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.failures.append(f"collecting {report.nodeid}: {_last_line(report)}")
 
     def pytest_collection_finish(self, session):
-        self.task = self.progress.add_task("benchmarking", total=len(session.items))
+        self.total = len(session.items)
+        self.task = self.progress.add_task("benchmarking", total=self.total)
 
     def pytest_runtest_logstart(self, nodeid, location):
         self.progress.update(self.task, description=nodeid.split("[", 1)[-1].rstrip("]"))
 
     def pytest_runtest_logreport(self, report):
         if report.failed:
-            self.failures.append(f"{report.nodeid}: {report.longreprtext.splitlines()[-1]}")
+            self.failures.append(f"{report.nodeid}: {_last_line(report)}")
+        elif report.when == "call":
+            self.passed.add(report.nodeid)
         if report.when == "teardown":
             self.progress.advance(self.task)
 
 
-def _run_benchmarks(config, console):
+def _last_line(report):
+    lines = report.longreprtext.splitlines()
+    return lines[-1] if lines else "failed"
+
+
+@dataclasses.dataclass
+class _Run:
+    """What a benchmark run kept: pytest-benchmark's JSON of the cases that passed."""
+
+    data: dict
+    total: int
+    failures: list
+    interrupted: bool
+
+    @property
+    def complete(self):
+        return not (self.failures or self.interrupted)
+
+
+def _run_benchmarks(config):
+    """Run the cases through pytest-benchmark; keep those that finished, however it ends.
+
+    A failing case, or Ctrl-C (pytest stops at the case it is in and still writes its
+    JSON), leaves the cases that passed; a case cut short is dropped.
+    """
     import pytest
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     here = pathlib.Path(__file__).parent
-    files = [str(here / "test_bench.py")]
+    test_files = [str(here / "test_bench.py")]
     if config.update_optimizers:
-        files.append(str(here / "test_updates.py"))
+        test_files.append(str(here / "test_updates.py"))
     with tempfile.TemporaryDirectory() as scratch:
         json_out = os.path.join(scratch, "bench.json")
         os.environ["GDKIT_BENCH_CONFIG"] = config.to_env()
@@ -340,34 +501,43 @@ def _run_benchmarks(config, console):
         ]
         progress_console = Console(file=sys.stderr)
         chatter = io.StringIO()  # pytest-benchmark's own messages; the tables replace them
+        interrupted = False
         with (
             Progress(*columns, console=progress_console, transient=True) as progress,
             contextlib.redirect_stdout(chatter),
             contextlib.redirect_stderr(chatter),
         ):
             plugin = _Progress(progress)
-            code = pytest.main(
-                [
-                    *files,
-                    "-p",
-                    "no:terminal",
-                    "-p",
-                    "no:cacheprovider",
-                    "--rootdir",
-                    str(here),
-                    "-c",
-                    os.devnull,
-                    f"--benchmark-json={json_out}",
-                    "--benchmark-disable-gc",
-                ],
-                plugins=[plugin],
-            )
-        if code not in (0, 5) or not os.path.exists(json_out):
-            for failure in plugin.failures:
-                console.print(f"[red]failed[/] {failure}")
-            raise click.ClickException(f"the benchmark run failed (pytest exit {int(code)})")
-        with open(json_out) as handle:
-            return json.load(handle)
+            try:
+                code = pytest.main(
+                    [
+                        *test_files,
+                        "-p",
+                        "no:terminal",
+                        "-p",
+                        "no:cacheprovider",
+                        "--rootdir",
+                        str(here),
+                        "-c",
+                        os.devnull,
+                        f"--benchmark-json={json_out}",
+                        "--benchmark-disable-gc",
+                    ],
+                    plugins=[plugin],
+                )
+            except KeyboardInterrupt:  # a second Ctrl-C, while pytest was finishing
+                code, interrupted = pytest.ExitCode.INTERRUPTED, True
+        interrupted = interrupted or code == pytest.ExitCode.INTERRUPTED
+        failures = list(plugin.failures)
+        if code not in (0, 5) and not interrupted and not failures:
+            failures.append(f"pytest exit {int(code)}")
+        try:
+            with open(json_out) as handle:
+                data = json.load(handle)
+        except (OSError, ValueError):  # no case finished, or the JSON was cut short
+            data = {"benchmarks": []}
+    data["benchmarks"] = [b for b in data["benchmarks"] if b.get("fullname") in plugin.passed]
+    return _Run(data, plugin.total, failures, interrupted)
 
 
 @main.command()
@@ -414,15 +584,24 @@ def check(optimizer_names, backends_, dtype, steps, as_json):
     chosen = ("tf", "jax", "keras", "optax") if "all" in backends_ else backends_
     available = [b for b in chosen if backends.installed(checks.FRAMEWORK[b])]
     console = _console()
-    for missing in sorted(set(chosen) - set(available)):
-        console.print(
-            f"{checks.FRAMEWORK[missing]} is not installed: --backend {missing} is skipped."
+    skipped = sorted(set(chosen) - set(available))
+    if skipped:  # one line; on stderr with --json, so stdout stays JSON
+        absent = sorted({checks.FRAMEWORK[backend] for backend in skipped})
+        click.echo(
+            f"{' and '.join(absent)} not installed: --backend {', '.join(skipped)} skipped.",
+            err=as_json,
+        )
+    if not checks.comparisons(names, available, dtype):
+        raise click.UsageError(
+            f"nothing to check: {checks.nothing_to_check(names, available, dtype)}."
         )
     results = checks.run(names, available, dtype, steps, console=None if as_json else console)
     if as_json:
         click.echo(json.dumps(results, indent=2))
     else:
         console.print(checks.table(results))
+        for line in checks.errors(results):
+            console.print(f"  {line}", markup=False)
         failed = sum(not r["passed"] for r in results)
         console.print(f"{len(results) - failed} passed, {failed} failed")
     if any(not r["passed"] for r in results):
@@ -513,7 +692,7 @@ def _demo_name(ctx, param, value):
 @click.option(
     "--backend", type=click.Choice(["numpy", "tf", "jax"]), default="tf", show_default=True
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option(
     "--out",
     type=click.Path(file_okay=False),
@@ -546,16 +725,19 @@ def demo(list_demos, name, backend, seed, out, data):
         return
     if name is None:
         raise click.UsageError("Name a demo (gdkit demo --list shows them).")
+    if not out.strip():
+        raise click.BadParameter("the path is empty", param_hint="--out")
     folder = pathlib.Path(out)
+    path = folder / f"{name}.png"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".gdkit-write-test"
-        probe.touch()
-        probe.unlink()
+        files.check_writable(path)
     except OSError as error:
         raise click.BadParameter(
-            f"cannot write to {out}: {error.strerror}", param_hint="--out"
+            f"cannot make {out}: {error.strerror}", param_hint="--out"
         ) from None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--out") from None
     if backend == "tf":
         backends.tensorflow()
     from bench.demos import common, module
@@ -566,8 +748,6 @@ def demo(list_demos, name, backend, seed, out, data):
             result = module(name).run(backend=backend, seed=seed, fast=fast, data=data)
     except common.DataUnavailableError as error:
         raise click.BadParameter(str(error), param_hint="--data") from None
-    path = folder / f"{name}.png"
-    result.figure.savefig(path, dpi=100)
     from rich.table import Table
 
     table = Table(title=result.title, title_justify="left")
@@ -578,4 +758,9 @@ def demo(list_demos, name, backend, seed, out, data):
     console.print(table)
     for claim, holds in result.claims.items():
         console.print(f"  {'[green]✓[/]' if holds else '[red]✗[/]'} {claim}")
+    try:  # a full disk here is no user mistake: exit 1, and an earlier picture stays whole
+        with files.replaced_atomically(path, "wb") as handle:
+            result.figure.savefig(handle, format="png", dpi=100)
+    except OSError as error:
+        raise click.ClickException(f"cannot write {path}: {error.strerror or error}") from None
     console.print(f"picture: {path}")
