@@ -39,6 +39,8 @@ def same(*names, backends=BACKENDS):
 
 @dataclasses.dataclass(frozen=True)
 class Piece:
+    """What ``gdkit show NAME`` shows: parts, each aligned across the backends."""
+
     name: str
     kind: str
     files: dict  # backend -> file inside its package, e.g. "optimizers.py"
@@ -106,8 +108,8 @@ def _class_parts(root, module, class_name):
             inherited = f"    # {method}: inherited from reference.{class_name}"
             missing = {b: inherited for b in TWINS if b not in have and "numpy" in have}
             parts.append(Part({b: (f"{class_name}.{method}",) for b in have}, missing))
-        reference_node = nodes["numpy"]
-        bases = [b.id for b in reference_node.bases if isinstance(b, ast.Name)]
+        reference_bases = nodes["numpy"].bases if nodes["numpy"] else []
+        bases = [b.id for b in reference_bases if isinstance(b, ast.Name)]
         local = [b for b in bases if show_source.find(trees["numpy"], b)]
         class_name = local[0] if not methods and local else None
     return tuple(parts)
