@@ -1,68 +1,87 @@
 """``gdkit check``: every implementation against the NumPy oracle, with the suite's own code.
 
-The cases, tolerances and trajectory runners are those of the test suite
-(``bench.equivalence``), so ``gdkit check`` and ``make test`` cannot disagree.
+The cases (``bench.cases``), tolerances (``bench.tolerances``), trajectories
+(``bench.trajectories``) and metric (``bench.metrics``) are those of the test suite,
+so ``gdkit check`` and ``make test`` cannot disagree. Trajectories are compared step by
+step as they run, so memory stays that of one step however many steps are asked for.
 """
 
 from rich.progress import Progress
 from rich.table import Table
 
-from bench import equivalence as eq
+from bench import trajectories
+from bench.cases import CASES, OPTAX_CASES
+from bench.metrics import NonFiniteError, worst_difference
+from bench.tolerances import tolerance
 
 FRAMEWORK = {"tf": "tensorflow", "keras": "tensorflow", "jax": "jax", "optax": "optax"}
 
 
-def _comparisons(names, backends_, dtype):
-    """(optimizer, case id, backend) for everything to compare."""
-    for case_id, name, _, _ in eq.CASES:
-        if name not in names:
-            continue
-        for backend in backends_:
-            if backend in ("tf", "jax", "keras"):
-                yield name, case_id, backend
+def comparisons(names, backends_, dtype):
+    """``(case, backend)`` for everything to compare; optax only in float64."""
+    todo = [
+        (case, backend)
+        for case in CASES.values()
+        if case.optimizer in names
+        for backend in backends_
+        if backend in ("tf", "jax", "keras")
+    ]
     if "optax" in backends_ and dtype == "float64":
-        for case_id, _, _ in eq.OPTAX_CASES:
-            name = case_id.split("-")[0].replace("amsgrad", "adam")
-            if name in names:
-                yield name, case_id, "optax"
+        todo += [(case, "optax") for case in OPTAX_CASES.values() if case.optimizer in names]
+    return todo
 
 
-def _compare(case_id, backend, dtype, steps):
+def nothing_to_check(names, backends_, dtype):
+    """Why ``comparisons`` is empty, in one line."""
+    if not backends_:
+        return "none of the chosen backends is installed"
+    if dtype != "float64":
+        return "optax is compared with the oracle in float64 only"
+    covered = sorted({case.optimizer for case in OPTAX_CASES.values()})
+    return f"optax has no case for {', '.join(names)} (it has {', '.join(covered)})"
+
+
+def compare(case, backend, dtype="float64", steps=None):
+    """``(largest relative difference, tolerance, error)`` of one backend against the oracle
+    over a trajectory; ``error`` says where a value went non-finite (the difference is None)."""
     if backend == "optax":
-        _, hyper, make_transform = next(c for c in eq.OPTAX_CASES if c[0] == case_id)
-        name = case_id.split("-")[0].replace("amsgrad", "adam")
-        steps = steps or 100
-        expected = eq.oracle_final(name, hyper, steps)
-        got = eq.optax_trajectory(make_transform, steps)[-1]
-        return eq.max_relative_difference(got, expected), eq.FLOAT64_TOLERANCE
-    _, name, hyper, case_steps = eq.case(case_id)
-    steps = steps or (eq.FLOAT32_STEPS if dtype == "float32" else case_steps)
-    run = {"tf": eq.tf_trajectory, "jax": eq.jax_trajectory, "keras": eq.keras_trajectory}[backend]
-    got = run(name, hyper, steps, dtype)
-    expected = [params for params, _ in eq.oracle_trajectory(case_id, dtype, steps)]
-    return eq.worst_difference(got, expected), eq.tolerance(case_id, backend, dtype)
+        got = trajectories.optax_trajectory(case, steps)
+    elif backend == "tf":
+        got = trajectories.tf_trajectory(case, steps, dtype)
+    elif backend == "jax":
+        got = trajectories.jax_trajectory(case, steps, dtype)
+    else:
+        got = trajectories.keras_trajectory(case, steps, dtype)
+    expected = trajectories.oracle_trajectory(case, steps or case.steps_for(dtype), dtype)
+    limit = tolerance(case, backend, dtype)
+    try:
+        return worst_difference(got, expected, sides=(backend, "the oracle")), limit, None
+    except NonFiniteError as error:
+        return None, limit, str(error)
 
 
 def run(names, backends_, dtype="float64", steps=None, console=None):
-    """A result dict per comparison: optimizer, case, backend, difference, tolerance, passed."""
-    todo = list(_comparisons(names, backends_, dtype))
+    """A result dict per comparison: optimizer, case, backend, difference, tolerance, passed
+    (and ``error`` where a value went non-finite)."""
+    todo = comparisons(names, backends_, dtype)
     results = []
     with Progress(console=console, transient=True, disable=console is None) as progress:
         task = progress.add_task("checking", total=len(todo))
-        for name, case_id, backend in todo:
-            progress.update(task, description=f"{backend} {case_id}")
-            difference, tolerance = _compare(case_id, backend, dtype, steps)
-            results.append(
-                {
-                    "optimizer": name,
-                    "case": case_id,
-                    "backend": backend,
-                    "dtype": dtype,
-                    "difference": float(difference),
-                    "tolerance": tolerance,
-                    "passed": bool(difference <= tolerance),
-                }
-            )
+        for case, backend in todo:
+            progress.update(task, description=f"{backend} {case.id}")
+            difference, limit, error = compare(case, backend, dtype, steps)
+            result = {
+                "optimizer": case.optimizer,
+                "case": case.id,
+                "backend": backend,
+                "dtype": dtype,
+                "difference": None if difference is None else float(difference),
+                "tolerance": limit,
+                "passed": error is None and bool(difference <= limit),
+            }
+            if error is not None:
+                result["error"] = error
+            results.append(result)
             progress.advance(task)
     return results
 
@@ -73,13 +92,19 @@ def table(results):
         out.add_column(column, justify="right" if column in ("difference", "tolerance") else "left")
     for r in results:
         verdict = "[green]pass[/]" if r["passed"] else "[red bold]FAIL[/]"
+        difference = "non-finite" if r["difference"] is None else f"{r['difference']:.1e}"
         out.add_row(
             r["optimizer"],
             r["case"],
             r["backend"],
             r["dtype"],
-            f"{r['difference']:.1e}",
+            difference,
             f"{r['tolerance']:.0e}",
             verdict,
         )
     return out
+
+
+def errors(results):
+    """One line per comparison that went non-finite: which side, and at which step."""
+    return [f"{r['backend']} {r['case']}: {r['error']}" for r in results if "error" in r]

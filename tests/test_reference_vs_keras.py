@@ -1,67 +1,49 @@
 """The oracle against Keras 3's own optimizers, schedules and ReduceLROnPlateau, in float64.
 
-Keras runs with ``floatx("float64")`` and float32-exact hyperparameters (tests/cases.py),
+Keras runs with ``floatx("float64")`` and float32-exact hyperparameters (bench/cases.py),
 so the only differences left are the order of float64 operations.
 """
+
+import dataclasses
 
 import keras
 import numpy as np
 import pytest
 
-from bench.equivalence import (
-    CASE_IDS,
-    CASES,
-    FLOAT64_TOLERANCE,
-    KERAS_DEFAULT_ROUNDING,
-    NADAM_096_TOLERANCE,
-    SCHEDULE_CASE_IDS,
-    SCHEDULE_CASES,
-    max_relative_difference,
-    problem,
-    relative_update_difference,
-)
-from bench.keras_bridge import KerasRunner, floatx, keras_optimizer, keras_schedule
+from bench import tolerances
+from bench.cases import CASES, SCHEDULE_CASES, SCHEDULES, OptimizerCase
+from bench.keras_bridge import KerasRunner, floatx, keras_optimizer
+from bench.metrics import check_finite, relative_update_difference, worst_difference
+from bench.tolerances import KERAS_DEFAULT_ROUNDING
+from bench.trajectories import keras_schedule_in, keras_trajectory, oracle_trajectory, problem
 from reference import mlp, optimizers, schedules
 
-EXACT_CASES = [case for case in CASES if case[0] not in KERAS_DEFAULT_ROUNDING]
+EXACT_IDS = [case_id for case_id in CASES if case_id not in KERAS_DEFAULT_ROUNDING]
+SIDES = ("keras", "the oracle")
 
 
-def _tolerance(case_id):
-    return NADAM_096_TOLERANCE if case_id.startswith("nadam") else FLOAT64_TOLERANCE
-
-
-def teacher_forced_difference(name, hyper, steps, keras_hyper=None):
+def teacher_forced_difference(case):
     """Largest relative difference of one Keras step from the oracle's state, over a trajectory."""
     params, x, y = problem()
-    oracle = optimizers.get(name, **hyper)
-    runner = KerasRunner(name, keras_optimizer(name, keras_hyper or hyper), params)
+    oracle = optimizers.get(case.optimizer, **case.hyperparameters_for(schedules.get))
+    keras_hyper = case.hyperparameters_for(keras_schedule_in("float64"))
+    runner = KerasRunner(case.optimizer, keras_optimizer(case.optimizer, keras_hyper), params)
     state = oracle.init(params)
     worst = 0.0
-    for _ in range(steps):
+    for step in range(1, case.steps + 1):
         _, grads = mlp.loss_and_grads(params, x, y)
         runner.set_state(params, state)
         keras_params = runner.apply(grads)
         new_params, state = oracle.update(grads, state, params)
-        worst = max(worst, relative_update_difference(params, keras_params, new_params))
+        difference = relative_update_difference(params, keras_params, new_params, step, SIDES)
+        worst = max(worst, difference)
         params = new_params
     return worst
 
 
-def trajectory_difference(name, hyper, steps, keras_hyper=None):
+def trajectory_difference(case, keras_case=None):
     """Each trains on its own trajectory; the largest relative difference of the weights."""
-    params, x, y = problem()
-    oracle = optimizers.get(name, **hyper)
-    runner = KerasRunner(name, keras_optimizer(name, keras_hyper or hyper), params)
-    state = oracle.init(params)
-    keras_params = params
-    worst = 0.0
-    for _ in range(steps):
-        _, grads = mlp.loss_and_grads(params, x, y)
-        params, state = oracle.update(grads, state, params)
-        _, keras_grads = mlp.loss_and_grads(keras_params, x, y)
-        keras_params = runner.apply(keras_grads)
-        worst = max(worst, max_relative_difference(keras_params, params))
-    return worst
+    return worst_difference(keras_trajectory(keras_case or case), oracle_trajectory(case), SIDES)
 
 
 @pytest.fixture(autouse=True)
@@ -70,141 +52,53 @@ def keras_float64():
         yield
 
 
-@pytest.mark.parametrize(
-    "case_id, name, hyper, steps", EXACT_CASES, ids=[c[0] for c in EXACT_CASES]
-)
-def test_teacher_forced_steps_match_keras_float64(case_id, name, hyper, steps):
-    assert teacher_forced_difference(name, hyper, steps) <= _tolerance(case_id)
+@pytest.mark.parametrize("case_id", EXACT_IDS)
+def test_teacher_forced_steps_match_keras_float64(case_id):
+    case = CASES[case_id]
+    assert teacher_forced_difference(case) <= tolerances.tolerance(case, "keras", "float64")
 
 
-@pytest.mark.parametrize(
-    "case_id, name, hyper, steps", EXACT_CASES, ids=[c[0] for c in EXACT_CASES]
-)
-def test_trajectory_matches_keras_float64(case_id, name, hyper, steps):
-    assert trajectory_difference(name, hyper, steps) <= _tolerance(case_id)
+@pytest.mark.parametrize("case_id", EXACT_IDS)
+def test_trajectory_matches_keras_float64(case_id):
+    case = CASES[case_id]
+    assert trajectory_difference(case) <= tolerances.tolerance(case, "keras", "float64")
 
 
 @pytest.mark.parametrize("case_id", list(KERAS_DEFAULT_ROUNDING))
 def test_keras_defaults_differ_by_float32_rounding(case_id):
     """Shows the size of Keras's float32 rounding of default hyperparameters (§1.2)."""
-    _, name, hyper, steps = CASES[CASE_IDS.index(case_id)]
     _, measured = KERAS_DEFAULT_ROUNDING[case_id]
-    difference = trajectory_difference(name, hyper, steps)
+    difference = trajectory_difference(CASES[case_id])
     # Within a factor of 10 of the measured size: big enough to be the rounding, never a bug.
     assert measured / 10 <= difference <= measured * 10
 
 
-@pytest.mark.parametrize(
-    "case_id, name, hyper, schedule, schedule_kwargs, steps", SCHEDULE_CASES, ids=SCHEDULE_CASE_IDS
-)
-def test_schedule_as_learning_rate_matches_keras_float64(
-    case_id, name, hyper, schedule, schedule_kwargs, steps
-):
-    f64_kwargs = {
-        k: np.float64(v) if isinstance(v, float) else v for k, v in schedule_kwargs.items()
-    }
-    oracle_hyper = dict(hyper, learning_rate=schedules.get(schedule, **schedule_kwargs))
-    keras_hyper = dict(hyper, learning_rate=keras_schedule(schedule, f64_kwargs))
-    assert trajectory_difference(name, oracle_hyper, steps, keras_hyper) <= FLOAT64_TOLERANCE
-    keras_hyper = dict(hyper, learning_rate=keras_schedule(schedule, f64_kwargs))
-    assert teacher_forced_difference(name, oracle_hyper, steps, keras_hyper) <= FLOAT64_TOLERANCE
+@pytest.mark.parametrize("case_id", list(SCHEDULE_CASES))
+def test_schedule_as_learning_rate_matches_keras_float64(case_id):
+    case = SCHEDULE_CASES[case_id]
+    assert trajectory_difference(case) <= tolerances.FLOAT64
+    assert teacher_forced_difference(case) <= tolerances.FLOAT64
 
 
 def test_schedule_free_adamw_paper_form_differs_from_keras():
     """Keras-on-TF recovers x from the updated z; the paper from the old z."""
     hyper = {"learning_rate": 2.0**-6, "beta_1": 0.75, "beta_2": 0.875}
-    paper = dict(hyper, convention="paper")
-    assert trajectory_difference("schedule_free_adamw", paper, 30, hyper) > 1e-3
+    keras_form = OptimizerCase("schedule_free_adamw-keras", "schedule_free_adamw", hyper, steps=30)
+    paper = dataclasses.replace(keras_form, convention="paper")
+    assert trajectory_difference(paper, keras_form) > 1e-3
 
 
-SCHEDULE_ARGUMENTS = [
-    ("exponential_decay", {"initial_learning_rate": 0.1, "decay_steps": 7, "decay_rate": 0.6}),
-    (
-        "exponential_decay",
-        {"initial_learning_rate": 0.1, "decay_steps": 7, "decay_rate": 0.6, "staircase": True},
-    ),
-    ("piecewise_constant_decay", {"boundaries": [10, 50, 120], "values": [1.0, 0.5, 0.1, 0.01]}),
-    ("polynomial_decay", {"initial_learning_rate": 0.1, "decay_steps": 150}),
-    (
-        "polynomial_decay",
-        {
-            "initial_learning_rate": 0.1,
-            "decay_steps": 40,
-            "end_learning_rate": 0.003,
-            "power": 2.5,
-            "cycle": True,
-        },
-    ),
-    ("inverse_time_decay", {"initial_learning_rate": 0.1, "decay_steps": 9, "decay_rate": 0.3}),
-    (
-        "inverse_time_decay",
-        {"initial_learning_rate": 0.1, "decay_steps": 9, "decay_rate": 0.3, "staircase": True},
-    ),
-    ("cosine_decay", {"initial_learning_rate": 0.1, "decay_steps": 150}),
-    ("cosine_decay", {"initial_learning_rate": 0.1, "decay_steps": 150, "alpha": 0.1}),
-    (
-        "cosine_decay",
-        {
-            "initial_learning_rate": 0.0,
-            "decay_steps": 120,
-            "alpha": 0.05,
-            "warmup_target": 0.2,
-            "warmup_steps": 30,
-        },
-    ),
-    ("cosine_decay", {"initial_learning_rate": 0.1, "decay_steps": 100, "warmup_steps": 30}),
-    ("cosine_decay_restarts", {"initial_learning_rate": 0.1, "first_decay_steps": 20}),
-    (
-        "cosine_decay_restarts",
-        {
-            "initial_learning_rate": 0.1,
-            "first_decay_steps": 15,
-            "t_mul": 1.0,
-            "m_mul": 0.7,
-            "alpha": 0.1,
-        },
-    ),
-    (
-        "cosine_decay_restarts",
-        {
-            "initial_learning_rate": 0.1,
-            "first_decay_steps": 10,
-            "t_mul": 1.5,
-            "m_mul": 0.8,
-            "alpha": 0.05,
-        },
-    ),
-]
-# Both compute the same float64 expression; differences are a few ulps.
-SCHEDULE_TOLERANCE = 1e-12
-
-
-@pytest.mark.parametrize(
-    "name, kwargs",
-    SCHEDULE_ARGUMENTS,
-    ids=[f"{n}-{i}" for i, (n, _) in enumerate(SCHEDULE_ARGUMENTS)],
-)
-def test_schedule_matches_keras_steps_0_to_200(name, kwargs):
-    oracle = schedules.get(name, **kwargs)
-    # np.float64 arguments make Keras compute in float64 (CONVENTIONS.md §3).
-    keras_kwargs = {
-        k: (
-            np.float64(v)
-            if isinstance(v, float)
-            else [np.float64(e) for e in v]
-            if k == "values"
-            else v
-        )
-        for k, v in kwargs.items()
-    }
-    if name == "polynomial_decay":
-        # Keras casts its own default end_learning_rate=1e-4 through float32; pass it as float64.
-        keras_kwargs.setdefault("end_learning_rate", np.float64(1e-4))
-    reference = keras_schedule(name, keras_kwargs)
+@pytest.mark.parametrize("schedule_id", list(SCHEDULES))
+def test_schedule_matches_keras_steps_0_to_200(schedule_id):
+    name, arguments = SCHEDULES[schedule_id].name, SCHEDULES[schedule_id].arguments
+    oracle = schedules.get(name, **arguments)
+    reference = keras_schedule_in("float64")(name, **arguments)
     ours = np.array([oracle(step) for step in range(201)], dtype=np.float64)
     theirs = np.array([float(reference(step)) for step in range(201)])
+    check_finite({name: ours}, "the oracle")
+    check_finite({name: theirs}, "keras")
     scale = np.maximum(np.abs(theirs), 1e-300)
-    assert np.max(np.abs(ours - theirs) / scale) <= SCHEDULE_TOLERANCE
+    assert np.max(np.abs(ours - theirs) / scale) <= tolerances.SCHEDULE
     assert len(set(np.round(ours, 12))) > 1  # the schedule does move
 
 
@@ -233,6 +127,5 @@ def test_reduce_on_plateau_matches_keras_callback(kwargs):
         callback.on_epoch_end(epoch, {"loss": loss})
         theirs.append(float(optimizer.learning_rate))
         ours.append(controller.step(loss))
-    # Powers of two and min_lr=0.01: Keras's float32 variable adds at most 1 float32 ulp.
-    np.testing.assert_allclose(ours, theirs, rtol=1e-7)
+    np.testing.assert_allclose(ours, theirs, rtol=tolerances.PLATEAU, equal_nan=False)
     assert ours[-1] < 1.0

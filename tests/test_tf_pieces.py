@@ -5,41 +5,36 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bench.equivalence import max_relative_difference
+from bench import tolerances
+from bench.cases import SCHEDULES
 from bench.keras_bridge import floatx
+from bench.metrics import max_relative_difference
 from reference import clipping as reference_clipping
 from reference import data
 from reference import mlp as reference_mlp
 from reference import optimizers as reference_optimizers
 from reference import schedules as reference_schedules
-from reference import training as reference_training
+from tests.fit_runs import LEARNING_RATE, SEED, epochs_for, fit_problem, oracle_fit
 from tests.same_errors import (
     assert_non_finite_fit_matches_the_oracle,
     assert_optimizer_errors_match_the_oracle,
 )
-from tests.test_reference_vs_keras import SCHEDULE_ARGUMENTS
 from tf_impl import clipping, mlp, optimizers, schedules, training, tutorial
 
-# Same float64 expressions; a few ulps apart.
-SCHEDULE_TOLERANCE = 1e-12
-# A clip is one norm and one scale: a couple of float64 roundings (measured ≤ 2e-16).
-CLIP_TOLERANCE = 1e-15
-FLOAT64_TOLERANCE = 1e-10
+SIDES = ("tf_impl", "the oracle")
 
 
-@pytest.mark.parametrize(
-    "name, kwargs",
-    SCHEDULE_ARGUMENTS,
-    ids=[f"{n}-{i}" for i, (n, _) in enumerate(SCHEDULE_ARGUMENTS)],
-)
-def test_schedule_matches_oracle_inside_tf_function(name, kwargs):
-    ours = tf.function(schedules.get(name, **kwargs))
-    oracle = reference_schedules.get(name, **kwargs)
+@pytest.mark.parametrize("schedule_id", list(SCHEDULES))
+def test_schedule_matches_oracle_inside_tf_function(schedule_id):
+    name, arguments = SCHEDULES[schedule_id].name, SCHEDULES[schedule_id].arguments
+    ours = tf.function(schedules.get(name, **arguments))
+    oracle = reference_schedules.get(name, **arguments)
     steps = tf.range(201, dtype=tf.int64)
     values = np.array([float(ours(s)) for s in steps])
     expected = np.array([oracle(s) for s in range(201)], dtype=np.float64)
     # Relative to the schedule's peak: a cycle ending at exactly 0 may come out as 1e-17.
-    assert np.max(np.abs(values - expected)) <= SCHEDULE_TOLERANCE * np.max(np.abs(expected))
+    difference = max_relative_difference({name: values}, {name: expected}, sides=SIDES)
+    assert difference <= tolerances.SCHEDULE
 
 
 def test_schedule_matches_keras():
@@ -56,7 +51,7 @@ def test_schedule_matches_keras():
     )
     for step in range(80):
         assert float(ours(step)) == pytest.approx(
-            float(theirs(step)), rel=SCHEDULE_TOLERANCE, abs=1e-300
+            float(theirs(step)), rel=tolerances.SCHEDULE, abs=1e-300
         )
 
 
@@ -72,13 +67,18 @@ def test_clipping_matches_oracle_and_tensorflow():
     tf_global, norm = tf.clip_by_global_norm(list(tf_grads.values()), 1.0)
     oracle_global = reference_clipping.clip_by_global_norm(grads, 1.0)
     for (key, value), theirs in zip(by_global.items(), tf_global, strict=True):
-        np.testing.assert_allclose(value, theirs, rtol=CLIP_TOLERANCE)
-        np.testing.assert_allclose(value, oracle_global[key], rtol=CLIP_TOLERANCE)
-    assert float(clipping.global_norm(tf_grads)) == pytest.approx(float(norm), rel=CLIP_TOLERANCE)
+        np.testing.assert_allclose(value, theirs, rtol=tolerances.CLIP, equal_nan=False)
+        np.testing.assert_allclose(value, oracle_global[key], rtol=tolerances.CLIP, equal_nan=False)
+    assert float(clipping.global_norm(tf_grads)) == pytest.approx(float(norm), rel=tolerances.CLIP)
     for key, value in clipping.clip_by_norm(tf_grads, 0.5).items():
-        np.testing.assert_allclose(value, tf.clip_by_norm(tf_grads[key], 0.5), rtol=CLIP_TOLERANCE)
         np.testing.assert_allclose(
-            value, reference_clipping.clip_by_norm(grads, 0.5)[key], rtol=CLIP_TOLERANCE
+            value, tf.clip_by_norm(tf_grads[key], 0.5), rtol=tolerances.CLIP, equal_nan=False
+        )
+        np.testing.assert_allclose(
+            value,
+            reference_clipping.clip_by_norm(grads, 0.5)[key],
+            rtol=tolerances.CLIP,
+            equal_nan=False,
         )
     for key, value in clipping.clip_by_value(tf_grads, 0.2).items():
         np.testing.assert_array_equal(value, tf.clip_by_value(tf_grads[key], -0.2, 0.2))
@@ -97,34 +97,24 @@ def test_global_clip_of_a_non_finite_norm_gives_nan():
 @pytest.mark.parametrize("mode", ["eager", "function", "xla"])
 @pytest.mark.parametrize("batch_size", [None, 1, 12])
 def test_fit_follows_the_oracle_shuffle_and_trajectory(batch_size, mode):
-    x, y = data.classification_problem(40, 6, 3, seed=2)
-    weights = reference_mlp.init_params((6, 10, 3), seed=0)
-    epochs = 1 if batch_size == 1 else 3
-    expected, expected_history = reference_training.fit(
-        weights,
-        x,
-        y,
-        reference_optimizers.get("adam", learning_rate=0.01),
-        batch_size,
-        epochs,
-        seed=4,
-    )
-    params = mlp.init_params((6, 10, 3), seed=0)
+    expected, expected_history = oracle_fit(batch_size)
+    x, y, weights = fit_problem()
+    optimizer = optimizers.get("adam", learning_rate=LEARNING_RATE)
     params, history = training.fit(
-        params,
+        {k: tf.Variable(v) for k, v in weights.items()},
         x,
         y,
-        optimizers.get("adam", learning_rate=0.01),
+        optimizer,
         batch_size,
-        epochs,
-        seed=4,
+        epochs_for(batch_size),
+        seed=SEED,
         mode=mode,
     )
-    np.testing.assert_allclose(history, expected_history, rtol=1e-12)
-    assert (
-        max_relative_difference({k: v.numpy() for k, v in params.items()}, expected)
-        <= FLOAT64_TOLERANCE
+    np.testing.assert_allclose(
+        history, expected_history, rtol=tolerances.LOSS_HISTORY, equal_nan=False
     )
+    params = {k: v.numpy() for k, v in params.items()}
+    assert max_relative_difference(params, expected, sides=SIDES) <= tolerances.FLOAT64
 
 
 def test_compiled_step_traces_once_over_100_steps_and_batch_sizes():
@@ -193,25 +183,22 @@ def test_tutorial_path_equals_tf_impl_and_oracle_float64():
         keras_params, (weights, x, y) = _tutorial_run(np.float64, keras.optimizers.Adam(**hyper))
     assert (
         max_relative_difference(_tf_impl_run(weights, x, y, np.float64, hyper), keras_params)
-        <= FLOAT64_TOLERANCE
+        <= tolerances.FLOAT64
     )
     assert (
         max_relative_difference(_oracle_run(weights, x, y, hyper), keras_params)
-        <= FLOAT64_TOLERANCE
+        <= tolerances.FLOAT64
     )
 
 
 def test_tutorial_path_equals_tf_impl_and_oracle_float32():
     """``Adam(0.001)`` exactly as the tutorial writes it, in float32."""
     keras_params, (weights, x, y) = _tutorial_run(np.float32, keras.optimizers.Adam(0.001))
-    # Keras and tf_impl both round β^t to float32; matmul order noise over 100 steps: measured 3e-7.
-    assert (
-        max_relative_difference(_tf_impl_run(weights, x, y, np.float32, {}), keras_params) <= 2e-6
-    )
-    # The float64 oracle, exact betas: float32 rounding of β^t (CONVENTIONS.md §1.2), measured 7e-6.
+    tf_impl = _tf_impl_run(weights, x, y, np.float32, {})
+    assert max_relative_difference(tf_impl, keras_params) <= tolerances.KERAS_FLOAT32
     weights64 = {k: v.astype(np.float64) for k, v in weights.items()}
     oracle = _oracle_run(weights64, x.astype(np.float64), y.astype(np.float64), {})
-    assert max_relative_difference(keras_params, oracle) <= 5e-5
+    assert max_relative_difference(keras_params, oracle) <= tolerances.FLOAT32_100_STEPS
 
 
 @pytest.mark.parametrize("built_first", [False, True])

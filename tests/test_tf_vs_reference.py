@@ -4,89 +4,75 @@ oneDNN is off for these tests (tests/conftest.py), so float32 matmuls round as t
 plain kernels do.
 """
 
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from bench.equivalence import CASE_IDS, max_relative_difference, oracle_trajectory
-from reference import activations, losses
+from bench import tolerances
+from bench.cases import CASES, FLOAT32_STEPS
+from bench.metrics import max_relative_difference
+from bench.trajectories import final, oracle_snapshots, tf_trajectory
 from reference import mlp as reference_mlp
-from tests.tf_helpers import numpy_params, set_state, tf_setup
+from tests.backprop_problems import backprop_problem, every_backprop_problem
+from tests.tf_helpers import set_state, tf_setup
 from tf_impl import mlp
 
-# Same equations in float64; only the order of operations differs (measured ≤ 3e-13).
-FLOAT64_TOLERANCE = 1e-10
-# GradientTape against hand-derived backprop (measured ≤ 2e-15).
-GRADIENT_TOLERANCE = 1e-12
-# float32 over 30 steps. TF raises β to the power t in float32, NumPy in float64 from a
-# Python float: measured 7.4e-6 for the default betas, ≤ 1e-6 for float32-exact ones.
-FLOAT32_TOLERANCE = 2e-5
-# Past ~40 steps several float32 runs turn chaotic (1e-7 at step 30 grows to 3e-4 at
-# step 100 for Adam with clipvalue), as CONVENTIONS.md §1.6 warns; so float32 runs stop at 30.
-FLOAT32_STEPS = 30
 MODES = ["eager", "function", "xla"]
 FORCED_STEPS = 8
+SIDES = ("tf_impl", "the oracle")
 
 
-@pytest.mark.parametrize(
-    "sizes", [(5, 3), (5, 7, 3), (4, 6, 5, 3)], ids=["0-hidden", "1-hidden", "2-hidden"]
-)
-@pytest.mark.parametrize("activation", activations.NAMES)
-@pytest.mark.parametrize("loss", losses.NAMES)
-@pytest.mark.parametrize("labels_form", ["integer", "one_hot"])
+@every_backprop_problem
 def test_gradient_tape_matches_hand_derived_backprop(sizes, activation, loss, labels_form):
-    rng = np.random.default_rng(0)
-    weights = reference_mlp.init_params(sizes, seed=1)
-    x = rng.normal(size=(6, sizes[0]))
-    y = rng.integers(sizes[-1], size=6)
-    if labels_form == "one_hot":
-        y = losses.one_hot(y, sizes[-1], np.float64)
+    weights, x, y = backprop_problem(sizes, labels_form)
     expected_loss, expected = reference_mlp.loss_and_grads(weights, x, y, activation, loss)
     params = {k: tf.Variable(v) for k, v in weights.items()}
     loss_value, grads = mlp.loss_and_grads(params, tf.constant(x), tf.constant(y), activation, loss)
-    assert abs(float(loss_value) - expected_loss) <= GRADIENT_TOLERANCE * abs(expected_loss)
-    assert (
-        max_relative_difference({k: g.numpy() for k, g in grads.items()}, expected)
-        <= GRADIENT_TOLERANCE
-    )
+    assert abs(float(loss_value) - expected_loss) <= tolerances.GRADIENT * abs(expected_loss)
+    grads = {k: g.numpy() for k, g in grads.items()}
+    assert max_relative_difference(grads, expected, sides=SIDES) <= tolerances.GRADIENT
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("case_id", CASE_IDS)
+@pytest.mark.parametrize("case_id", list(CASES))
 def test_teacher_forced_steps_match_oracle_float64(case_id, mode):
     """From the oracle's exact state at several points of its trajectory, one tf_impl step."""
-    params, state, step, x, y = tf_setup(case_id, np.float64, mode)
-    trajectory = oracle_trajectory(case_id)
+    step, x, y = tf_setup(case_id, np.float64, mode)
+    snapshots = oracle_snapshots(case_id)
     worst = 0.0
-    for k in np.linspace(0, len(trajectory) - 2, FORCED_STEPS).astype(int):
-        set_state(params, state, *trajectory[k])
+    for k in np.linspace(0, len(snapshots) - 2, FORCED_STEPS).astype(int):
+        set_state(step, *snapshots[k])
         step(x, y)
-        worst = max(worst, max_relative_difference(numpy_params(params), trajectory[k + 1][0]))
-    assert worst <= FLOAT64_TOLERANCE
+        difference = max_relative_difference(step.weights(), snapshots[k + 1][0], k + 1, SIDES)
+        worst = max(worst, difference)
+    assert worst <= tolerances.FLOAT64
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("case_id", CASE_IDS)
+@pytest.mark.parametrize("case_id", list(CASES))
 def test_trajectory_matches_oracle_float64(case_id, mode):
-    params, _, step, x, y = tf_setup(case_id, np.float64, mode)
-    trajectory = oracle_trajectory(case_id)
+    step, x, y = tf_setup(case_id, np.float64, mode)
+    snapshots = oracle_snapshots(case_id)
     worst = 0.0
-    for k in range(1, len(trajectory)):
+    for k in range(1, len(snapshots)):
         step(x, y)
-        worst = max(worst, max_relative_difference(numpy_params(params), trajectory[k][0]))
-    assert worst <= FLOAT64_TOLERANCE
+        worst = max(worst, max_relative_difference(step.weights(), snapshots[k][0], k, SIDES))
+    assert worst <= tolerances.FLOAT64
     if mode != "eager":
         assert step.trace_count == 1
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("case_id", CASE_IDS)
+@pytest.mark.parametrize("case_id", list(CASES))
 def test_trajectory_matches_oracle_float32(case_id, mode):
-    params, _, step, x, y = tf_setup(case_id, np.float32, mode)
-    trajectory = oracle_trajectory(case_id, "float32", FLOAT32_STEPS)
+    step, x, y = tf_setup(case_id, np.float32, mode)
+    snapshots = oracle_snapshots(case_id, "float32", FLOAT32_STEPS)
     for _ in range(FLOAT32_STEPS):
         step(x, y)
-    assert max_relative_difference(numpy_params(params), trajectory[-1][0]) <= FLOAT32_TOLERANCE
+    difference = max_relative_difference(step.weights(), snapshots[-1][0], FLOAT32_STEPS, SIDES)
+    assert difference <= tolerances.FLOAT32
 
 
 @pytest.mark.parametrize(
@@ -95,22 +81,18 @@ def test_trajectory_matches_oracle_float32(case_id, mode):
 def test_the_three_modes_agree(case_id):
     results = {}
     for mode in MODES:
-        params, _, step, x, y = tf_setup(case_id, np.float64, mode)
+        step, x, y = tf_setup(case_id, np.float64, mode)
         for _ in range(100):
             step(x, y)
-        results[mode] = numpy_params(params)
-    # Three float64 programs of the same equations: XLA fuses differently (measured ≤ 1e-15).
-    assert max_relative_difference(results["function"], results["eager"]) <= 1e-12
-    assert max_relative_difference(results["xla"], results["eager"]) <= 1e-12
+        results[mode] = step.weights()
+    for mode in ("function", "xla"):
+        difference = max_relative_difference(results[mode], results["eager"], 100, (mode, "eager"))
+        assert difference <= tolerances.SAME_PROGRAM
 
 
 def test_a_wrong_term_is_caught():
-    """Sanity: the comparison sees a one-term change of the update (Adam without ε)."""
-    params, _, step, x, y = tf_setup("adam-custom", np.float64, "function")
-    step.optimizer.epsilon = 0.5
-    for _ in range(10):
-        step(x, y)
-    assert (
-        max_relative_difference(numpy_params(params), oracle_trajectory("adam-custom")[10][0])
-        > 1e-6
-    )
+    """Sanity: the comparison sees a one-term change of the update (Adam's ε 2^-20 → 0.5)."""
+    case = CASES["adam-custom"]
+    wrong = dataclasses.replace(case, hyperparameters={**case.hyperparameters, "epsilon": 0.5})
+    got = final(tf_trajectory(wrong, 10))
+    assert max_relative_difference(got, oracle_snapshots(case.id)[10][0]) > 1e-6

@@ -1,0 +1,82 @@
+"""Every tolerance of the equivalence checks, each with the measurement behind it.
+
+The tests and ``gdkit check`` read them here, so the two cannot disagree. "Measured" is
+the largest difference any comparison using the tolerance reached on the suite's cases
+(x86-64 CPU, oneDNN off, TensorFlow 2.20, JAX 0.7, NumPy 2); a tolerance sits at
+least an order of magnitude above it, so that a different BLAS or CPU still passes
+and a wrong term (which moves results by 1e-6 or more) never does.
+"""
+
+# Same equations in float64, only the order of operations differs: NumPy, TensorFlow
+# (eager, tf.function, XLA), JAX, Keras, optax, data-parallel and fused steps, over
+# 100-step trajectories and teacher-forced steps: measured ≤ MEASURED_FLOAT64.
+FLOAT64 = 1e-10
+# float32, stopped at bench.cases.FLOAT32_STEPS (30). TF and JAX raise β to a float32
+# power where NumPy uses the exact Python float: measured MEASURED_FLOAT32.
+FLOAT32 = 2e-5
+# float32 over 100 steps of Adam(0.001) as the TensorFlow tutorial writes it:
+# tf_impl against Keras, which both round β^t to float32, so only matmul order differs
+# (measured 3e-7); and Keras against the float64 oracle with exact betas, where
+# Keras's float32 rounding of β^t (CONVENTIONS.md §1.2) shows (measured 7e-6).
+KERAS_FLOAT32 = 2e-6
+FLOAT32_100_STEPS = 5e-5
+# A framework's automatic gradient against hand-derived backprop, float64 (measured ≤ 2e-15).
+GRADIENT = 1e-12
+# A clip is one norm and one scale: a couple of float64 roundings (measured ≤ 2e-16).
+CLIP = 1e-15
+# A schedule is one float64 expression in each backend: a few ulps (measured ≤ ...).
+SCHEDULE = 1e-12
+# One gradient, summed in shards instead of at once (measured ≤ 2e-16).
+ONE_GRADIENT = 1e-14
+# K fused steps against K single calls; TensorFlow's three modes against each other:
+# the same float64 operations, fused differently (measured ≤ 1e-15).
+SAME_PROGRAM = 1e-12
+# Losses of a fit, epoch by epoch, float64 (measured ≤ ...).
+LOSS_HISTORY = 1e-12
+# Keras's ReduceLROnPlateau keeps the rate in a float32 variable: at most 1 float32 ulp
+# of the powers of two and min_lr = 0.01 used.
+PLATEAU = 1e-7
+
+# Keras rounds these hyperparameters through float32 even for float64 variables
+# (CONVENTIONS.md §1.2), so with Keras's *defaults* the oracle, which uses the exact
+# values, must differ. Each entry: (what Keras rounds, measured trajectory difference);
+# the tolerance is 10× the measurement.
+KERAS_DEFAULT_ROUNDING = {
+    "adagrad-default": ("initial_accumulator_value 0.1", 3.0e-9),
+    "adam-default": ("beta_1, beta_2 in the bias correction", 6.2e-6),
+    "adamw-default": ("beta_1, beta_2 and weight_decay", 6.2e-6),
+    "adamax-default": ("beta_1 in beta_1**t", 3.9e-8),
+    "nadam-default": ("beta_1, beta_2 and 0.96", 6.1e-8),
+    "ftrl-default": ("initial_accumulator_value 0.1", 1.1e-8),
+    "lamb-default": ("beta_1, beta_2 in the bias correction", 6.7e-6),
+    "adafactor-default": ("epsilon_2 1e-3", 4.8e-8),
+    "muon-default": ("Adam's betas and the weight decays", 6.5e-6),
+    "schedule_free_adamw-default": ("beta_1, beta_2", 2.4e-8),
+}
+# Nadam casts its hard-coded 0.96 to float32 whatever the hyperparameters: measured
+# 1.0e-7 per step and 1.2e-8 over 100 steps with exact betas.
+NADAM_096 = 1e-6
+
+# The smallest difference each pair of bench.cases.IRRECONCILABLE must show (measured).
+OPTAX_GAPS = {
+    "adam-epsilon-hat": 1e-9,
+    "amsgrad-raw-max": 1e-3,
+    "nadam-momentum-schedule": 1e-3,
+    "lamb-decay-placement": 1e-3,
+    "sgd-momentum-under-schedule": 1e-3,
+    "muon": 1e-4,
+}
+
+
+def tolerance(case, backend, dtype):
+    """The tolerance a comparison of ``backend`` with the oracle on ``case`` must meet.
+
+    ``backend`` is one of tf, jax, keras, optax; ``dtype`` float64 or float32.
+    """
+    if dtype == "float32":
+        return FLOAT32
+    if backend == "keras" and case.id in KERAS_DEFAULT_ROUNDING:
+        return KERAS_DEFAULT_ROUNDING[case.id][1] * 10
+    if backend == "keras" and case.optimizer == "nadam":
+        return NADAM_096
+    return FLOAT64
