@@ -41,6 +41,8 @@ def assert_usage_error(result, fragment):
         (["check", "--backend", "torch"], "'torch' is not one of"),
         (["check", "--dtype", "float16"], "'float16' is not one of"),
         (["check", "--steps", "0"], "0 is not in the range x>=1"),
+        (["check", "--backend", "optax", "--dtype", "float32"], "optax is compared with the"),
+        (["check", "--backend", "optax", "--optimizer", "muon"], "optax has no case for muon"),
         (["show", "adma"], "Did you mean 'adam'?"),
         (["show", "adam", "--backend", "torch"], "'torch' is not one of"),
         (["nonsense"], "No such command 'nonsense'"),
