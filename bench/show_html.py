@@ -3,7 +3,8 @@
 A page needs nothing but itself: the style is inline, there is no script, and the
 code is highlighted here, with the standard library's ``tokenize``. Each column has
 the same number of lines, all of one fixed height, so the rows line up in any browser;
-each column scrolls sideways on its own rather than wrapping a line of code. Files are
+each column scrolls sideways on its own rather than wrapping a line of code. In a window
+too narrow for three columns they follow one another, numbered alike. Files are
 written to a temporary name and renamed, so a reader never sees half a page.
 """
 
@@ -55,6 +56,15 @@ pre, code, .lines { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, 
 .gutter .line { color: #8c959f; text-align: right; }
 .k { color: #cf222e; } .s { color: #0a3069; } .n { color: #0550ae; }
 .c { color: #6e7781; font-style: italic; } .f { color: #8250df; font-weight: 600; }
+.column .lines { counter-reset: line; }
+.column .line::before { counter-increment: line; content: counter(line); display: none; }
+@media (max-width: 1100px) {  /* too narrow for three columns: one after another */
+  .code { grid-template-columns: minmax(0, 1fr); }
+  .gutter { display: none; }
+  .column { border-left: 0; border-top: 1px solid #d0d7de; }
+  .column .line::before { display: inline-block; width: 3ch; margin-right: 1.5ch;
+    text-align: right; color: #8c959f; }
+}
 .index td { padding: .2em 1em .2em 0; vertical-align: top; }
 .index td:last-child { color: #57606a; }
 """
