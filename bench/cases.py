@@ -2,7 +2,7 @@
 
 Hyperparameters are ones float32 represents exactly (2^-k, 1 - 2^-k, ...), so Keras,
 which rounds some of them through float32 even for float64 variables
-(CONVENTIONS.md §1.2), computes with the same numbers as the float64 oracle.
+(docs/conventions.md §2.2), computes with the same numbers as the float64 oracle.
 Every hyperparameter of every optimizer appears at a non-default value somewhere.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 
 LR = 2.0**-6
 # Past ~40 steps several float32 runs turn chaotic (1e-7 at step 30 grows to 3e-4 at
-# step 100 for Adam with clipvalue), as CONVENTIONS.md §1.6 warns; so float32 runs stop at 30.
+# step 100 for Adam with clipvalue), as docs/conventions.md §2.6 warns; so float32 runs stop at 30.
 FLOAT32_STEPS = 30
 
 
@@ -59,7 +59,7 @@ def _by_id(*cases):
     return {case.id: case for case in cases}
 
 
-# Trajectories stop early where CONVENTIONS.md §1.6 says rounding is amplified.
+# Trajectories stop early where docs/conventions.md §2.6 says rounding is amplified.
 CASES = _by_id(
     OptimizerCase("sgd-default", "sgd"),
     OptimizerCase("sgd-momentum", "sgd", {"learning_rate": LR, "momentum": 0.875}),
@@ -439,7 +439,7 @@ OPTAX_CASES = _by_id(
     ),
 )
 
-# Pairs no setting reconciles (CONVENTIONS.md §10): the oracle's Keras form beside optax.
+# Pairs no setting reconciles (docs/conventions.md §8): the oracle's Keras form beside optax.
 # The smallest gap each must show is in bench.tolerances.OPTAX_GAPS.
 IRRECONCILABLE = _by_id(
     dataclasses.replace(OPTAX_CASES["adam"], id="adam-epsilon-hat", convention="keras"),

@@ -17,7 +17,7 @@ FLOAT32 = 2e-5
 # float32 over 100 steps of Adam(0.001) as the TensorFlow tutorial writes it:
 # tf_impl against Keras, which both round β^t to float32, so only matmul order differs
 # (measured 3e-7); and Keras against the float64 oracle with exact betas, where
-# Keras's float32 rounding of β^t (CONVENTIONS.md §1.2) shows (measured 7e-6).
+# Keras's float32 rounding of β^t (docs/conventions.md §2.2) shows (measured 7e-6).
 KERAS_FLOAT32 = 2e-6
 FLOAT32_100_STEPS = 5e-5
 # A framework's automatic gradient against hand-derived backprop, float64 (measured ≤ 2e-15).
@@ -38,7 +38,7 @@ LOSS_HISTORY = 1e-12
 PLATEAU = 1e-7
 
 # Keras rounds these hyperparameters through float32 even for float64 variables
-# (CONVENTIONS.md §1.2), so with Keras's *defaults* the oracle, which uses the exact
+# (docs/conventions.md §2.2), so with Keras's *defaults* the oracle, which uses the exact
 # values, must differ. Each entry: (what Keras rounds, measured trajectory difference);
 # the tolerance is 10× the measurement.
 KERAS_DEFAULT_ROUNDING = {

@@ -97,7 +97,8 @@ def jax_trajectory(case, steps=None, dtype="float64"):
 
 def keras_schedule_in(dtype):
     """``schedules.get`` for Keras, computing in ``dtype``: Keras computes a schedule in the
-    precision of its arguments (CONVENTIONS.md §3), so floats are given as ``dtype`` scalars."""
+    precision of its arguments (docs/conventions.md §4.1), so floats are given as ``dtype``
+    scalars."""
     from bench.keras_bridge import keras_schedule
 
     def scalar(value):

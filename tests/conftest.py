@@ -1,7 +1,7 @@
 """Test-wide settings.
 
 TensorFlow's oneDNN kernels may round float32 matmuls differently from the
-plain ones (CONVENTIONS.md §9); they are switched off here, before TensorFlow is
+plain ones (docs/conventions.md §2.8); they are switched off here, before TensorFlow is
 imported, so float32 tolerances measure the optimizers and not the kernels.
 """
 

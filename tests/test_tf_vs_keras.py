@@ -12,7 +12,8 @@ from bench.trajectories import keras_trajectory, oracle_snapshots, tf_trajectory
 from reference import mlp as reference_mlp
 from tests.tf_helpers import set_state, tf_setup
 
-# Keras's defaults are left out in float64: Keras rounds them through float32 (§1.2).
+# Keras's defaults are left out in float64: Keras rounds them through float32
+# (docs/conventions.md §2.2).
 EXACT_IDS = [case_id for case_id in CASES if case_id not in KERAS_DEFAULT_ROUNDING]
 SIDES = ("tf_impl", "keras")
 
