@@ -78,7 +78,12 @@ complete_optimizer = _completer(lambda: reference_optimizers.NAMES)
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(_version(), prog_name="gdkit")
-def main():
+@click.option(
+    "--verbose",
+    is_flag=True,
+    help="Show TensorFlow's C++ start-up log too (as TF_CPP_MIN_LOG_LEVEL=0 does).",
+)
+def main(verbose):
     """gdkit: gradient descent three ways (NumPy, TensorFlow, JAX), checked and timed.
 
     \b
@@ -459,8 +464,10 @@ class _Progress:
 
 
 def _last_line(report):
-    lines = report.longreprtext.splitlines()
-    return lines[-1] if lines else "failed"
+    """The exception and its message (``RuntimeError: ...``), else the report's last line."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    lines = (crash.message if crash is not None else report.longreprtext).splitlines()
+    return lines[0] if crash is not None and lines else (lines[-1] if lines else "failed")
 
 
 @dataclasses.dataclass
