@@ -445,7 +445,7 @@ class _Progress:
 
     def pytest_collectreport(self, report):
         if report.failed:
-            self.failures.append(f"collecting {report.nodeid}: {_last_line(report)}")
+            self.failures.append(f"collecting {report.nodeid}: {_failure_line(report)}")
 
     def pytest_collection_finish(self, session):
         self.total = len(session.items)
@@ -456,18 +456,20 @@ class _Progress:
 
     def pytest_runtest_logreport(self, report):
         if report.failed:
-            self.failures.append(f"{report.nodeid}: {_last_line(report)}")
+            self.failures.append(f"{report.nodeid}: {_failure_line(report)}")
         elif report.when == "call":
             self.passed.add(report.nodeid)
         if report.when == "teardown":
             self.progress.advance(self.task)
 
 
-def _last_line(report):
-    """The exception and its message (``RuntimeError: ...``), else the report's last line."""
+def _failure_line(report):
+    """What failed: the exception and its message (``RuntimeError: ...``) where pytest has it."""
     crash = getattr(report.longrepr, "reprcrash", None)
-    lines = (crash.message if crash is not None else report.longreprtext).splitlines()
-    return lines[0] if crash is not None and lines else (lines[-1] if lines else "failed")
+    if crash is not None and crash.message:
+        return crash.message.splitlines()[0]
+    lines = report.longreprtext.splitlines()
+    return lines[-1] if lines else "failed"
 
 
 @dataclasses.dataclass
