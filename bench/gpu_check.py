@@ -123,7 +123,7 @@ def _steps(count):
     return "1 step" if count == 1 else f"{count} steps"
 
 
-def run_bench(batch_sizes, steps_per_call, rounds, json_path):
+def run_bench(batch_sizes, steps_per_call, rounds, json_path, quick=False):
     """``gdkit bench`` for jax-jit on the GPU and the CPU; its pytest-benchmark JSON, loaded."""
     from bench import report
     from bench.cli import main as gdkit
@@ -135,6 +135,8 @@ def run_bench(batch_sizes, steps_per_call, rounds, json_path):
         arguments += ["--steps-per-call", str(k)]
     if rounds:
         arguments += ["--rounds", str(rounds)]
+    if quick:
+        arguments.append("--quick")
     gdkit.main(args=arguments, prog_name="gdkit", standalone_mode=False)
     return report.load(json_path)
 
@@ -145,6 +147,7 @@ def parse(argv):
     parser.add_argument("--batch-size", action="append", type=int, help="default: 32 256 1024")
     parser.add_argument("--steps-per-call", action="append", type=int, help="default: 1 16")
     parser.add_argument("--rounds", type=int, help="timed calls per bench case (default 30)")
+    parser.add_argument("--quick", action="store_true", help="gdkit bench --quick: a first look")
     parser.add_argument("--out", default="gdkit-out", help="folder for the JSON files")
     return parser.parse_args(argv)
 
@@ -183,6 +186,7 @@ def main(argv=None):
             args.steps_per_call or STEPS_PER_CALL,
             args.rounds,
             out / "gpu-bench.json",
+            args.quick,
         )
     except click.ClickException as error:
         console.print(f"gdkit bench: {error.format_message()}")
