@@ -6,7 +6,7 @@
     g   = psum(n_r · g_r) / psum(n_r)        (the all-reduce: a size-weighted mean)
     θ  ← optimizer.update(g, state, θ)       (replicated: identical on every device)
 
-``reference.data_parallel`` shows why this equals the single-device step. JAX shards
+``reference.distributed`` shows why this equals the single-device step. JAX shards
 an axis in equal pieces, so the batch size must be a multiple of the device count.
 
 On a CPU-only machine JAX can pretend to have R devices:

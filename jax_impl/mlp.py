@@ -10,6 +10,8 @@ import numpy as np
 
 from jax_impl import activations, losses
 from reference import mlp as reference_mlp
+from reference.errors import check_float_dtype
+from reference.validation import as_array, check_batch, check_labels, mlp_sizes
 
 
 def init_params(sizes, seed=0, dtype=None):
@@ -19,6 +21,7 @@ def init_params(sizes, seed=0, dtype=None):
     """
     weights = reference_mlp.init_params(sizes, seed, np.float64)
     dtype = dtype or jnp.result_type(float)
+    check_float_dtype(np.dtype(dtype).name)
     return {name: jnp.asarray(value, dtype) for name, value in weights.items()}
 
 
@@ -29,8 +32,10 @@ def num_layers(params):
 def forward(params, x, activation="relu"):
     """Logits: a = activation(a @ kernel + bias) on hidden layers, linear output."""
     activate = activations.get(activation)
+    x = as_array(x)
+    check_batch(x, None, *mlp_sizes(params))
     last = num_layers(params) - 1
-    a = x
+    a = jnp.asarray(x, params["dense_0/kernel"].dtype)  # as Keras casts a layer's inputs
     for layer in range(last + 1):
         z = a @ params[f"dense_{layer}/kernel"] + params[f"dense_{layer}/bias"]
         a = z if layer == last else activate(z)
@@ -43,5 +48,14 @@ def objective(params, x, y, activation="relu", loss="softmax_cross_entropy"):
 
 
 def loss_and_grads(params, x, y, activation="relu", loss="softmax_cross_entropy"):
-    """``(loss, grads)`` by ``jax.value_and_grad`` of the loss with respect to params."""
+    """``(loss, grads)`` by ``jax.value_and_grad`` of the loss with respect to params.
+
+    Shapes are checked always; label values only outside ``jax.jit`` (a traced
+    array has no values to look at).
+    """
+    x, y = as_array(x), as_array(y)
+    num_features, num_classes = mlp_sizes(params)
+    check_batch(x, y, num_features, num_classes)
+    if not isinstance(y, jax.core.Tracer):
+        check_labels(np.asarray(y), num_classes)
     return jax.value_and_grad(objective)(params, x, y, activation, loss)

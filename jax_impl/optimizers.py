@@ -14,8 +14,9 @@ the state, so a jitted step compiles once.
 Each class inherits its hyperparameters, defaults and checks from the oracle's
 class of the same name; what is written here is only the arithmetic,
 ``init_slots`` and ``update_variable`` with ``jax.numpy``, the same equations
-line for line (the oracle's docstrings give them). None of this calls optax:
-optax is what the tests compare against.
+line for line (the oracle's docstrings give them);
+``tests/test_optimizer_twins.py`` checks that every class writes both. None of
+this calls optax: optax is what the tests compare against.
 """
 
 import math
@@ -38,25 +39,16 @@ def _rms(x):
 class Optimizer:
     """The shared part, in JAX: schedule, clipping, weight decay, the walk over params."""
 
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        # Guard against silently inheriting the oracle's NumPy rule.
-        for method in ("init_slots", "update_variable"):
-            if getattr(cls, method).__module__ != __name__:
-                raise TypeError(f"{cls.__name__} must write its own {method} with jax.numpy")
-
     def init(self, params):
         slots = {name: self.init_slots(param) for name, param in params.items()}
         return {"step": jnp.zeros((), jnp.int32), "slots": slots}
 
     def update(self, grads, state, params):
-        check_same_structure(grads, params)
+        check_same_structure(grads, params, state)
         step = state["step"]
         learning_rate = self.learning_rate_at(step)
         grads = self.clip(grads)
-        dtypes = {
-            param.dtype for param in params.values()
-        }  # η and t once per dtype, not per tensor
+        dtypes = {param.dtype for param in params.values()}  # η and t once per dtype
         lr = {dtype: jnp.asarray(learning_rate, dtype) for dtype in dtypes}
         t = {dtype: (step + 1).astype(dtype) for dtype in dtypes}
         new_params, new_slots = {}, {}
@@ -79,6 +71,8 @@ class Optimizer:
 
 
 class SGD(Optimizer, reference.SGD):
+    """The equations: ``reference.optimizers.SGD``."""
+
     def init_slots(self, param):
         return {"velocity": jnp.zeros_like(param)} if self.momentum > 0 else {}
 
@@ -86,17 +80,19 @@ class SGD(Optimizer, reference.SGD):
         if self.momentum == 0:
             return param - lr * grad, slots
         mu = self.momentum
-        if self.convention == "optax":
-            buffer = mu * slots["velocity"] + grad
-            step = grad + mu * buffer if self.nesterov else buffer
-            return param - lr * step, {"velocity": buffer}
-        velocity = mu * slots["velocity"] - lr * grad
-        if self.nesterov:
-            return param + mu * velocity - lr * grad, {"velocity": velocity}
-        return param + velocity, {"velocity": velocity}
+        if self.convention == "keras":
+            velocity = mu * slots["velocity"] - lr * grad
+            if self.nesterov:
+                return param + mu * velocity - lr * grad, {"velocity": velocity}
+            return param + velocity, {"velocity": velocity}
+        buffer = mu * slots["velocity"] + grad  # convention="optax": η outside the buffer
+        step = grad + mu * buffer if self.nesterov else buffer
+        return param - lr * step, {"velocity": buffer}
 
 
 class RMSprop(Optimizer, reference.RMSprop):
+    """The equations: ``reference.optimizers.RMSprop``."""
+
     def init_slots(self, param):
         slots = {"velocity": jnp.zeros_like(param)}
         if self.centered:
@@ -121,6 +117,8 @@ class RMSprop(Optimizer, reference.RMSprop):
 
 
 class Adagrad(Optimizer, reference.Adagrad):
+    """The equations: ``reference.optimizers.Adagrad``."""
+
     def init_slots(self, param):
         return {"accumulator": jnp.full_like(param, self.initial_accumulator_value)}
 
@@ -132,6 +130,8 @@ class Adagrad(Optimizer, reference.Adagrad):
 
 
 class Adadelta(Optimizer, reference.Adadelta):
+    """The equations: ``reference.optimizers.Adadelta``."""
+
     def init_slots(self, param):
         return {"grad_average": jnp.zeros_like(param), "delta_average": jnp.zeros_like(param)}
 
@@ -144,6 +144,8 @@ class Adadelta(Optimizer, reference.Adadelta):
 
 
 class Adam(Optimizer, reference.Adam):
+    """The equations: ``reference.optimizers.Adam``."""
+
     def init_slots(self, param):
         slots = {"momentum": jnp.zeros_like(param), "velocity": jnp.zeros_like(param)}
         if self.amsgrad:
@@ -155,41 +157,44 @@ class Adam(Optimizer, reference.Adam):
         momentum = slots["momentum"] + (1 - beta_1) * (grad - slots["momentum"])
         velocity = slots["velocity"] + (1 - beta_2) * (grad * grad - slots["velocity"])
         new = {"momentum": momentum, "velocity": velocity}
-        if self.convention == "optax":
-            momentum_hat = momentum / (1 - beta_1**t)
-            velocity_hat = velocity / (1 - beta_2**t)
+        if self.convention == "keras":
             if self.amsgrad:
-                velocity_hat = new["velocity_max"] = jnp.maximum(
-                    slots["velocity_max"], velocity_hat
-                )
-            return param - lr * momentum_hat / (jnp.sqrt(velocity_hat) + self.epsilon), new
+                velocity = jnp.maximum(slots["velocity_max"], velocity)
+                new["velocity_max"] = velocity
+            alpha = lr * jnp.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+            return param - alpha * momentum / (jnp.sqrt(velocity) + self.epsilon), new
+        momentum_hat = momentum / (1 - beta_1**t)  # convention="optax": the paper's m̂ and v̂
+        velocity_hat = velocity / (1 - beta_2**t)
         if self.amsgrad:
-            velocity = new["velocity_max"] = jnp.maximum(slots["velocity_max"], velocity)
-        alpha = lr * jnp.sqrt(1 - beta_2**t) / (1 - beta_1**t)
-        return param - alpha * momentum / (jnp.sqrt(velocity) + self.epsilon), new
+            velocity_hat = jnp.maximum(slots["velocity_max"], velocity_hat)
+            new["velocity_max"] = velocity_hat
+        return param - lr * momentum_hat / (jnp.sqrt(velocity_hat) + self.epsilon), new
 
 
 class AdamW(Adam, reference.AdamW):
-    pass
+    """The equations: ``reference.optimizers.AdamW`` (Adam's rule, λ = 0.004)."""
 
 
 class Adamax(Optimizer, reference.Adamax):
+    """The equations: ``reference.optimizers.Adamax``."""
+
     def init_slots(self, param):
         return {"momentum": jnp.zeros_like(param), "norm": jnp.zeros_like(param)}
 
     def update_variable(self, grad, param, slots, lr, t):
         momentum = slots["momentum"] + (1 - self.beta_1) * (grad - slots["momentum"])
-        new = {"momentum": momentum}
-        if self.convention == "optax":
-            norm = new["norm"] = jnp.maximum(
-                self.beta_2 * slots["norm"], jnp.abs(grad) + self.epsilon
-            )
-            return param - lr * momentum / ((1 - self.beta_1**t) * norm), new
-        norm = new["norm"] = jnp.maximum(self.beta_2 * slots["norm"], jnp.abs(grad))
-        return param - lr * momentum / ((1 - self.beta_1**t) * (norm + self.epsilon)), new
+        if self.convention == "keras":
+            norm = jnp.maximum(self.beta_2 * slots["norm"], jnp.abs(grad))
+            update = lr * momentum / ((1 - self.beta_1**t) * (norm + self.epsilon))
+        else:  # convention="optax": ε inside the max
+            norm = jnp.maximum(self.beta_2 * slots["norm"], jnp.abs(grad) + self.epsilon)
+            update = lr * momentum / ((1 - self.beta_1**t) * norm)
+        return param - update, {"momentum": momentum, "norm": norm}
 
 
 class Nadam(Optimizer, reference.Nadam):
+    """The equations: ``reference.optimizers.Nadam``."""
+
     def init_slots(self, param):
         return {
             "momentum": jnp.zeros_like(param),
@@ -202,23 +207,25 @@ class Nadam(Optimizer, reference.Nadam):
         momentum = slots["momentum"] + (1 - beta_1) * (grad - slots["momentum"])
         velocity = slots["velocity"] + (1 - beta_2) * (grad * grad - slots["velocity"])
         velocity_hat = velocity / (1 - beta_2**t)
-        if self.convention == "optax":
-            momentum_hat = beta_1 * momentum / (1 - beta_1 ** (t + 1)) + (1 - beta_1) * grad / (
-                1 - beta_1**t
-            )
-            mu_product = slots["mu_product"]
-        else:
+        if self.convention == "keras":
             mu_t = beta_1 * (1 - 0.5 * 0.96**t)
             mu_next = beta_1 * (1 - 0.5 * 0.96 ** (t + 1))
             mu_product = slots["mu_product"] * mu_t
             momentum_hat = mu_next * momentum / (1 - mu_product * mu_next) + (1 - mu_t) * grad / (
                 1 - mu_product
             )
+        else:  # convention="optax": no momentum schedule
+            momentum_hat = beta_1 * momentum / (1 - beta_1 ** (t + 1)) + (1 - beta_1) * grad / (
+                1 - beta_1**t
+            )
+            mu_product = slots["mu_product"]
         new = {"momentum": momentum, "velocity": velocity, "mu_product": mu_product}
         return param - lr * momentum_hat / (jnp.sqrt(velocity_hat) + self.epsilon), new
 
 
 class Ftrl(Optimizer, reference.Ftrl):
+    """The equations: ``reference.optimizers.Ftrl``."""
+
     def init_slots(self, param):
         return {
             "accumulator": jnp.full_like(param, self.initial_accumulator_value),
@@ -238,6 +245,8 @@ class Ftrl(Optimizer, reference.Ftrl):
 
 
 class Lion(Optimizer, reference.Lion):
+    """The equations: ``reference.optimizers.Lion``."""
+
     def init_slots(self, param):
         return {"momentum": jnp.zeros_like(param)}
 
@@ -249,6 +258,8 @@ class Lion(Optimizer, reference.Lion):
 
 
 class Lamb(Optimizer, reference.Lamb):
+    """The equations: ``reference.optimizers.Lamb``."""
+
     def init_slots(self, param):
         return {"momentum": jnp.zeros_like(param), "velocity": jnp.zeros_like(param)}
 
@@ -269,6 +280,8 @@ class Lamb(Optimizer, reference.Lamb):
 
 
 class Adafactor(Optimizer, reference.Adafactor):
+    """The equations: ``reference.optimizers.Adafactor``."""
+
     def init_slots(self, param):
         shape = param.shape
         if len(shape) < 2:
@@ -309,6 +322,8 @@ def newton_schulz(matrix, steps, a, b, c):
 
 
 class Muon(Optimizer, reference.Muon):
+    """The equations: ``reference.optimizers.Muon``."""
+
     def init_slots(self, param):
         return {"momentum": jnp.zeros_like(param)}
 
@@ -339,6 +354,8 @@ class Muon(Optimizer, reference.Muon):
 
 
 class ScheduleFreeAdamW(Optimizer, reference.ScheduleFreeAdamW):
+    """The equations: ``reference.optimizers.ScheduleFreeAdamW``."""
+
     def init_slots(self, param):
         return {"z": param, "velocity": jnp.zeros_like(param)}
 

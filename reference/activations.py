@@ -2,7 +2,9 @@
 
 Every activation is a pair ``forward(z) -> a`` and ``backward(da, z, a) -> dz``.
 The backward pass gets both the pre-activation ``z`` and the output ``a`` so each
-rule can use whichever makes its derivative simplest.
+rule can use whichever makes its derivative simplest. ``get(name)`` returns the
+forward, as in ``tf_impl`` and ``jax_impl``; ``get_backward(name)`` is the oracle's
+own (the twins' frameworks differentiate for themselves).
 """
 
 import numpy as np
@@ -54,6 +56,12 @@ NAMES = tuple(ACTIVATIONS)
 
 
 def get(name):
-    """``(forward, backward)`` for an activation name."""
+    """The activation function ``forward(z) -> a``."""
     check_choice("activation", name, NAMES)
-    return ACTIVATIONS[name]
+    return ACTIVATIONS[name][0]
+
+
+def get_backward(name):
+    """Its derivative ``backward(da, z, a) -> dz``."""
+    check_choice("activation", name, NAMES)
+    return ACTIVATIONS[name][1]

@@ -1,43 +1,43 @@
 """Input checks shared by the three backends, so that they fail identically.
 
-Every check raises ``ValueError`` with one line that names the offending value
-and says what is allowed. Checks run before anything is computed, so a failed
-call never leaves a half-updated state behind.
+Every check raises ``ValueError`` (a value out of range) or ``TypeError`` (a value
+of the wrong kind) with one line that names the argument, what was given and
+what is allowed. Checks run before anything is computed, so a failed call never
+leaves a half-updated state behind.
 """
 
+import difflib
 import math
 import numbers
+from collections.abc import Mapping
 
 
 def check_choice(kind, value, allowed):
-    """``value`` must be one of ``allowed``; suggest the closest name if not."""
+    """``value`` must be one of ``allowed``; suggest the closest names if not."""
     if value in allowed:
         return
     hint = ""
-    if isinstance(value, str) and allowed:
-        closest = min(allowed, key=lambda name: edit_distance(value, name))
-        if edit_distance(value, closest) <= max(2, len(value) // 3):
-            hint = f" Did you mean {closest!r}?"
+    if isinstance(value, str):
+        # cutoff 0.75: "adma" finds "adamax" (0.8) and "adam" (0.75), while "cosine_decy"
+        # finds "cosine_decay" (0.96) alone, not "cosine_decay_restarts" (0.69).
+        close = difflib.get_close_matches(value.lower(), list(allowed), n=3, cutoff=0.75)
+        if value.lower() in allowed:  # "ADAM": the one name, not its neighbours too
+            close = [value.lower()]
+        if close:
+            quoted = [repr(name) for name in close]
+            names = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+            hint = f" Did you mean {names}?"
     raise ValueError(f"Unknown {kind} {value!r}.{hint} Valid names: {', '.join(allowed)}.")
 
 
-def edit_distance(a, b):
-    """Optimal string alignment distance: insertions, deletions, substitutions, swaps."""
-    rows = [list(range(len(b) + 1))]
-    for i, char_a in enumerate(a, 1):
-        row = [i]
-        for j, char_b in enumerate(b, 1):
-            cost = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (char_a != char_b))
-            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
-                cost = min(cost, rows[-2][j - 2] + 1)
-            row.append(cost)
-        rows.append(row)
-    return rows[-1][-1]
+def is_real(value):
+    """A finite real number, and not a bool (``True`` is an int to Python, not to us)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def check_range(name, value, low=None, high=None, low_open=False, high_open=False):
     """``low <= value <= high`` (or ``<`` at an open end), and finite."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    ok = is_real(value)
     if ok and low is not None:
         ok = value > low if low_open else value >= low
     if ok and high is not None:
@@ -49,8 +49,53 @@ def check_range(name, value, low=None, high=None, low_open=False, high_open=Fals
     raise ValueError(f"{name}={value!r} is not allowed: need {left}{name}{right}.")
 
 
-def check_same_structure(grads, params):
-    """``grads`` must have exactly the keys of ``params``, each with its shape."""
+def check_integer(name, value, low=None):
+    """A whole number ``>= low``: an ``int``, or a float such as ``5.0`` that is one."""
+    if is_real(value) and int(value) == value and (low is None or value >= low):
+        return
+    bound = "" if low is None else f" >= {low}"
+    raise ValueError(f"{name}={value!r} is not allowed: need an integer{bound}.")
+
+
+def check_bool(name, value):
+    """``True`` or ``False``: a string such as ``"no"`` would count as true."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return
+    raise TypeError(f"{name}={value!r} is not allowed: need True or False.")
+
+
+def check_mapping(name, value, example="{'dense_0/kernel': ..., ...}"):
+    """A dict keyed by parameter name, as ``init_params`` returns."""
+    if isinstance(value, Mapping):
+        return
+    raise TypeError(
+        f"{name} is a {type(value).__name__}: need a dict keyed by parameter name, like {example}."
+    )
+
+
+def check_float_dtype(name):
+    """Weights need a floating dtype: Glorot draws and updates would truncate to integers."""
+    if "float" not in name:
+        raise TypeError(
+            f"dtype={name} is not allowed: need a floating dtype "
+            "(float16, bfloat16, float32 or float64)."
+        )
+
+
+def dtype_name(array):
+    """``"float32"`` for a NumPy, JAX or TensorFlow array alike."""
+    return getattr(array.dtype, "name", str(array.dtype))
+
+
+def check_same_structure(grads, params, state=None):
+    """``grads`` (and the optimizer ``state``) must match ``params`` key for key.
+
+    Each gradient is an array of its parameter's shape, not ``None`` (what
+    ``tape.gradient`` returns for a variable the loss does not use); each parameter
+    has a floating dtype, so that an update can keep it.
+    """
+    check_mapping("grads", grads)
+    check_mapping("params", params)
     missing = [k for k in params if k not in grads]
     extra = [k for k in grads if k not in params]
     if missing or extra:
@@ -59,11 +104,44 @@ def check_same_structure(grads, params):
             f"expected exactly {list(params)}."
         )
     for key, param in params.items():
-        if tuple(grads[key].shape) != tuple(param.shape):
+        if "float" not in dtype_name(param):
+            raise TypeError(
+                f"params[{key!r}] has dtype {dtype_name(param)}: need a floating dtype "
+                "(float16, bfloat16, float32 or float64)."
+            )
+        grad = grads[key]
+        if grad is None:
+            raise TypeError(
+                f"grads[{key!r}] is None: the loss does not depend on params[{key!r}] "
+                "(tape.gradient gives None for an unused variable). "
+                "Leave that parameter out of params, or pass zeros for its gradient."
+            )
+        if not hasattr(grad, "shape"):
+            raise TypeError(
+                f"grads[{key!r}] is a {type(grad).__name__}: need an array of shape "
+                f"{tuple(param.shape)}."
+            )
+        if tuple(grad.shape) != tuple(param.shape):
             raise ValueError(
-                f"grads[{key!r}] has shape {tuple(grads[key].shape)}, "
+                f"grads[{key!r}] has shape {tuple(grad.shape)}, "
                 f"but params[{key!r}] has shape {tuple(param.shape)}; they must match."
             )
+    if state is not None:
+        check_state(state, params)
+
+
+def check_state(state, params):
+    """``state`` is what ``optimizer.init(params)`` returned for these very params."""
+    if not isinstance(state, Mapping) or set(state) != {"step", "slots"}:
+        raise TypeError(
+            "state is not an optimizer state: pass what optimizer.init(params) returned "
+            "(a dict with 'step' and 'slots')."
+        )
+    if set(state["slots"]) != set(params):
+        raise ValueError(
+            f"state holds slots for {list(state['slots'])} but params are {list(params)}: "
+            "pass the state that optimizer.init returned for these params."
+        )
 
 
 def non_finite_loss_message(loss, step, learning_rate):

@@ -55,5 +55,7 @@ NAMES = tuple(LOSSES)
 
 
 def get(name):
+    """The loss function. Unlike the twins' (which return the loss alone and let the
+    framework differentiate), the oracle's returns ``(loss, dloss/dlogits)``."""
     check_choice("loss", name, NAMES)
     return LOSSES[name]

@@ -11,6 +11,8 @@ hidden layer, softmax cross-entropy on the logits.
 import numpy as np
 
 from reference import activations, losses
+from reference.errors import check_float_dtype, check_integer
+from reference.validation import as_array, check_batch, check_labels, mlp_sizes
 
 
 def init_params(sizes, seed=0, dtype=np.float64):
@@ -20,6 +22,8 @@ def init_params(sizes, seed=0, dtype=np.float64):
     """
     if len(sizes) < 2 or any(int(n) != n or n < 1 for n in sizes):
         raise ValueError(f"sizes={sizes!r} is not allowed: need at least two positive integers.")
+    check_integer("seed", seed, low=0)
+    check_float_dtype(np.dtype(dtype).name)
     rng = np.random.default_rng(seed)
     params = {}
     for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
@@ -51,14 +55,16 @@ def dense_backward(dout, x, kernel, need_dx=True):
 
 def forward(params, x, activation="relu"):
     """Logits of the MLP."""
+    x = as_array(x)
+    check_batch(x, None, *mlp_sizes(params))
     logits, _ = _forward_with_cache(params, x, activation)
     return logits
 
 
 def _forward_with_cache(params, x, activation):
-    activate, _ = activations.get(activation)
+    activate = activations.get(activation)
     cache = []
-    a = x
+    a = x.astype(params["dense_0/kernel"].dtype, copy=False)  # as Keras casts a layer's inputs
     last = num_layers(params) - 1
     for layer in range(last + 1):
         kernel, bias = params[f"dense_{layer}/kernel"], params[f"dense_{layer}/bias"]
@@ -76,7 +82,11 @@ def loss_and_grads(params, x, y, activation="relu", loss="softmax_cross_entropy"
         dW_l = a_{l-1}ᵀ dz_l,  db_l = Σ_rows dz_l,  da_{l-1} = dz_l W_lᵀ
         dz_{l-1} = activation'(z_{l-1}) ⊙ da_{l-1}
     """
-    _, activate_backward = activations.get(activation)
+    x, y = as_array(x), as_array(y)
+    num_features, num_classes = mlp_sizes(params)
+    check_batch(x, y, num_features, num_classes)
+    check_labels(y, num_classes)
+    activate_backward = activations.get_backward(activation)
     loss_fn = losses.get(loss)
     logits, cache = _forward_with_cache(params, x, activation)
     loss_value, dz = loss_fn(logits, y)

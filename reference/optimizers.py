@@ -20,7 +20,7 @@ One step does what Keras's ``BaseOptimizer.apply`` does, in Keras's order:
 
 Hyperparameter names and defaults are Keras's, so ``get("adam")`` is
 ``keras.optimizers.Adam()``. The hyperparameters are used exactly, in float64:
-Keras on TensorFlow rounds some of them through float32 (CONVENTIONS.md §1.2);
+Keras on TensorFlow rounds some of them through float32 (docs/conventions.md §2.2);
 this oracle does not. Where optax computes something else under the same name,
 ``convention="optax"`` selects optax's form; each docstring says what differs.
 
@@ -38,7 +38,13 @@ import re
 import numpy as np
 
 from reference import clipping
-from reference.errors import check_choice, check_range, check_same_structure
+from reference.errors import (
+    check_bool,
+    check_choice,
+    check_integer,
+    check_range,
+    check_same_structure,
+)
 
 
 class Optimizer:
@@ -83,7 +89,9 @@ class Optimizer:
         return {"step": 0, "slots": {name: self.init_slots(p) for name, p in params.items()}}
 
     def update(self, grads, state, params):
-        check_same_structure(grads, params)
+        """One step. Each gradient is cast to its parameter's dtype, as Keras does, so
+        float32 weights stay float32 whatever the gradients' dtype."""
+        check_same_structure(grads, params, state)
         step = state["step"]
         t = step + 1
         learning_rate = self.learning_rate_at(step)
@@ -94,7 +102,11 @@ class Optimizer:
             slots = state["slots"][name]
             value = self.decay_weights(param, slots, lr[param.dtype])
             new_params[name], new_slots[name] = self.update_variable(
-                grads[name], value, slots, lr[param.dtype], t
+                np.asarray(grads[name]).astype(param.dtype, copy=False),
+                value,
+                slots,
+                lr[param.dtype],
+                t,
             )
         return new_params, {"step": t, "slots": new_slots}
 
@@ -128,8 +140,31 @@ def _check_epsilon(value, name="epsilon"):
     check_range(name, value, low=0, low_open=True)
 
 
+def _norm(x):
+    return np.sqrt(np.sum(x * x))
+
+
 def _rms(x):
     return np.sqrt(np.mean(x * x))
+
+
+def _check_patterns(name, patterns):
+    """None, or a list of regular expressions; a lone string would be read letter by letter."""
+    if patterns is None:
+        return
+    is_list = isinstance(patterns, (list, tuple)) and all(isinstance(p, str) for p in patterns)
+    if not is_list:
+        example = [patterns] if isinstance(patterns, str) else ["dense_1"]
+        raise TypeError(
+            f"{name}={patterns!r} is not allowed: need a list of names or regular "
+            f"expressions, e.g. {example!r}."
+        )
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            message = f"{name} holds {pattern!r}, not a regular expression: {error}."
+            raise ValueError(message) from None
 
 
 class SGD(Optimizer):
@@ -142,7 +177,7 @@ class SGD(Optimizer):
 
     convention="optax" keeps η out of the buffer, as optax and torch do:
                     b ← μ b + g,   θ ← θ − η b   (or θ − η (g + μ b) with nesterov).
-    With a constant η the two agree; under a schedule they do not (CONVENTIONS.md §1.5).
+    With a constant η the two agree; under a schedule they do not (docs/conventions.md §2.5).
     """
 
     conventions = ("keras", "optax")
@@ -150,6 +185,7 @@ class SGD(Optimizer):
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **base):
         super().__init__(learning_rate, **base)
         check_range("momentum", momentum, low=0, high=1)
+        check_bool("nesterov", nesterov)
         self.momentum, self.nesterov = momentum, nesterov
 
     def init_slots(self, param):
@@ -159,14 +195,14 @@ class SGD(Optimizer):
         if self.momentum == 0:
             return param - lr * grad, slots
         mu = self.momentum
-        if self.convention == "optax":
-            buffer = mu * slots["velocity"] + grad
-            step = grad + mu * buffer if self.nesterov else buffer
-            return param - lr * step, {"velocity": buffer}
-        velocity = mu * slots["velocity"] - lr * grad
-        if self.nesterov:
-            return param + mu * velocity - lr * grad, {"velocity": velocity}
-        return param + velocity, {"velocity": velocity}
+        if self.convention == "keras":
+            velocity = mu * slots["velocity"] - lr * grad
+            if self.nesterov:
+                return param + mu * velocity - lr * grad, {"velocity": velocity}
+            return param + velocity, {"velocity": velocity}
+        buffer = mu * slots["velocity"] + grad  # convention="optax": η outside the buffer
+        step = grad + mu * buffer if self.nesterov else buffer
+        return param - lr * step, {"velocity": buffer}
 
 
 class RMSprop(Optimizer):
@@ -187,6 +223,7 @@ class RMSprop(Optimizer):
         _check_beta("rho", rho)
         check_range("momentum", momentum, low=0, high=1)
         _check_epsilon(epsilon)
+        check_bool("centered", centered)
         self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
 
     def init_slots(self, param):
@@ -287,6 +324,7 @@ class Adam(Optimizer):
         _check_beta("beta_1", beta_1)
         _check_beta("beta_2", beta_2)
         _check_epsilon(epsilon)
+        check_bool("amsgrad", amsgrad)
         self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, amsgrad
 
     def init_slots(self, param):
@@ -300,16 +338,18 @@ class Adam(Optimizer):
         momentum = slots["momentum"] + (1 - beta_1) * (grad - slots["momentum"])
         velocity = slots["velocity"] + (1 - beta_2) * (grad * grad - slots["velocity"])
         new = {"momentum": momentum, "velocity": velocity}
-        if self.convention == "optax":
-            momentum_hat = momentum / (1 - beta_1**t)
-            velocity_hat = velocity / (1 - beta_2**t)
+        if self.convention == "keras":
             if self.amsgrad:
-                velocity_hat = new["velocity_max"] = np.maximum(slots["velocity_max"], velocity_hat)
-            return param - lr * momentum_hat / (np.sqrt(velocity_hat) + self.epsilon), new
+                velocity = np.maximum(slots["velocity_max"], velocity)
+                new["velocity_max"] = velocity
+            alpha = lr * math.sqrt(1 - beta_2**t) / (1 - beta_1**t)  # a float: keeps the dtype
+            return param - alpha * momentum / (np.sqrt(velocity) + self.epsilon), new
+        momentum_hat = momentum / (1 - beta_1**t)  # convention="optax": the paper's m̂ and v̂
+        velocity_hat = velocity / (1 - beta_2**t)
         if self.amsgrad:
-            velocity = new["velocity_max"] = np.maximum(slots["velocity_max"], velocity)
-        alpha = lr * math.sqrt(1 - beta_2**t) / (1 - beta_1**t)  # a Python float: keeps the dtype
-        return param - alpha * momentum / (np.sqrt(velocity) + self.epsilon), new
+            velocity_hat = np.maximum(slots["velocity_max"], velocity_hat)
+            new["velocity_max"] = velocity_hat
+        return param - lr * momentum_hat / (np.sqrt(velocity_hat) + self.epsilon), new
 
 
 class AdamW(Adam):
@@ -361,14 +401,13 @@ class Adamax(Optimizer):
 
     def update_variable(self, grad, param, slots, lr, t):
         momentum = slots["momentum"] + (1 - self.beta_1) * (grad - slots["momentum"])
-        new = {"momentum": momentum}
-        if self.convention == "optax":
-            norm = new["norm"] = np.maximum(
-                self.beta_2 * slots["norm"], np.abs(grad) + self.epsilon
-            )
-            return param - lr * momentum / ((1 - self.beta_1**t) * norm), new
-        norm = new["norm"] = np.maximum(self.beta_2 * slots["norm"], np.abs(grad))
-        return param - lr * momentum / ((1 - self.beta_1**t) * (norm + self.epsilon)), new
+        if self.convention == "keras":
+            norm = np.maximum(self.beta_2 * slots["norm"], np.abs(grad))
+            update = lr * momentum / ((1 - self.beta_1**t) * (norm + self.epsilon))
+        else:  # convention="optax": ε inside the max
+            norm = np.maximum(self.beta_2 * slots["norm"], np.abs(grad) + self.epsilon)
+            update = lr * momentum / ((1 - self.beta_1**t) * norm)
+        return param - update, {"momentum": momentum, "norm": norm}
 
 
 class Nadam(Optimizer):
@@ -407,18 +446,18 @@ class Nadam(Optimizer):
         momentum = slots["momentum"] + (1 - beta_1) * (grad - slots["momentum"])
         velocity = slots["velocity"] + (1 - beta_2) * (grad * grad - slots["velocity"])
         velocity_hat = velocity / (1 - beta_2**t)
-        if self.convention == "optax":
-            momentum_hat = beta_1 * momentum / (1 - beta_1 ** (t + 1)) + (1 - beta_1) * grad / (
-                1 - beta_1**t
-            )
-            mu_product = slots["mu_product"]
-        else:
+        if self.convention == "keras":
             mu_t = beta_1 * (1 - 0.5 * 0.96**t)
             mu_next = beta_1 * (1 - 0.5 * 0.96 ** (t + 1))
             mu_product = slots["mu_product"] * mu_t
             momentum_hat = mu_next * momentum / (1 - mu_product * mu_next) + (1 - mu_t) * grad / (
                 1 - mu_product
             )
+        else:  # convention="optax": no momentum schedule
+            momentum_hat = beta_1 * momentum / (1 - beta_1 ** (t + 1)) + (1 - beta_1) * grad / (
+                1 - beta_1**t
+            )
+            mu_product = slots["mu_product"]
         new = {"momentum": momentum, "velocity": velocity, "mu_product": mu_product}
         return param - lr * momentum_hat / (np.sqrt(velocity_hat) + self.epsilon), new
 
@@ -447,6 +486,8 @@ class Ftrl(Optimizer):
         **base,
     ):
         super().__init__(learning_rate, **base)
+        if not callable(learning_rate):  # the rule divides by η
+            check_range("learning_rate", learning_rate, low=0, low_open=True)
         check_range("learning_rate_power", learning_rate_power, high=0)
         check_range("initial_accumulator_value", initial_accumulator_value, low=0)
         check_range("l1_regularization_strength", l1_regularization_strength, low=0)
@@ -454,6 +495,7 @@ class Ftrl(Optimizer):
         check_range(
             "l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength, low=0
         )
+        check_range("beta", beta, low=0)
         self.learning_rate_power = learning_rate_power
         self.initial_accumulator_value = initial_accumulator_value
         self.l1 = l1_regularization_strength
@@ -544,8 +586,8 @@ class Lamb(Optimizer):
         )
         if self.convention == "optax" and self.weight_decay is not None:
             direction = direction + self.weight_decay * param
-        param_norm = np.sqrt(np.sum(param * param))
-        direction_norm = np.sqrt(np.sum(direction * direction))
+        param_norm = _norm(param)
+        direction_norm = _norm(direction)
         ratio = param_norm / direction_norm if param_norm > 0 and direction_norm > 0 else 1.0
         return param - ratio * lr * direction, {"momentum": momentum, "velocity": velocity}
 
@@ -582,15 +624,17 @@ class Adafactor(Optimizer):
         _check_epsilon(epsilon_1, "epsilon_1")
         _check_epsilon(epsilon_2, "epsilon_2")
         check_range("clip_threshold", clip_threshold, low=0, low_open=True)
+        check_bool("relative_step", relative_step)
         self.beta_2_decay, self.epsilon_1, self.epsilon_2 = beta_2_decay, epsilon_1, epsilon_2
         self.clip_threshold, self.relative_step = clip_threshold, relative_step
 
     def init_slots(self, param):
-        if param.ndim < 2:
+        shape = param.shape
+        if len(shape) < 2:
             return {"velocity": np.zeros_like(param)}
         return {
-            "row": np.zeros(param.shape[:-1], param.dtype),
-            "column": np.zeros(param.shape[:-2] + param.shape[-1:], param.dtype),
+            "row": np.zeros(shape[:-1], param.dtype),
+            "column": np.zeros(shape[:-2] + shape[-1:], param.dtype),
         }
 
     def update_variable(self, grad, param, slots, lr, t):
@@ -598,10 +642,11 @@ class Adafactor(Optimizer):
         alpha = np.maximum(self.epsilon_2, _rms(param)) * rho
         regulated = grad * grad + self.epsilon_1
         beta_2 = 1 - param.dtype.type(t) ** self.beta_2_decay
-        if param.ndim >= 2:
-            row = beta_2 * slots["row"] + (1 - beta_2) * regulated.mean(axis=-1)
-            column = beta_2 * slots["column"] + (1 - beta_2) * regulated.mean(axis=-2)
-            velocity = (row / row.mean(axis=-1, keepdims=True))[..., None] * column[..., None, :]
+        if len(param.shape) >= 2:
+            row = beta_2 * slots["row"] + (1 - beta_2) * np.mean(regulated, axis=-1)
+            column = beta_2 * slots["column"] + (1 - beta_2) * np.mean(regulated, axis=-2)
+            row_share = row / np.mean(row, axis=-1, keepdims=True)
+            velocity = row_share[..., :, None] * column[..., None, :]
             new = {"row": row, "column": column}
         else:
             velocity = beta_2 * slots["velocity"] + (1 - beta_2) * regulated
@@ -619,7 +664,7 @@ def newton_schulz(matrix, steps, a, b, c):
     """
     tall = matrix.shape[0] > matrix.shape[1]
     x = matrix.T if tall else matrix
-    x = x / (np.sqrt(np.sum(x * x)) + 1e-7)
+    x = x / (_norm(x) + 1e-7)
     for _ in range(steps):
         gram = x @ x.T
         x = a * x + (b * gram + c * gram @ gram) @ x
@@ -667,22 +712,24 @@ class Muon(Optimizer):
         _check_beta("adam_beta_2", adam_beta_2)
         _check_epsilon(epsilon)
         check_range("momentum", momentum, low=0, high=1)
-        check_range("ns_steps", ns_steps, low=0)
+        check_integer("ns_steps", ns_steps, low=0)
+        check_range("adam_lr_ratio", adam_lr_ratio, low=0)
         if adam_weight_decay is not None:
             check_range("adam_weight_decay", adam_weight_decay, low=0)
+        if rms_rate is not None:
+            check_range("rms_rate", rms_rate, low=0, low_open=True)
+        for name, value in (("muon_a", muon_a), ("muon_b", muon_b), ("muon_c", muon_c)):
+            check_range(name, value)
+        check_bool("nesterov", nesterov)
+        check_bool("exclude_embeddings", exclude_embeddings)
+        _check_patterns("exclude_layers", exclude_layers)
         self.adam_beta_1, self.adam_beta_2, self.epsilon = adam_beta_1, adam_beta_2, epsilon
         self.adam_weight_decay, self.adam_lr_ratio = adam_weight_decay, adam_lr_ratio
-        self.exclude_layers, self.exclude_embeddings = (
-            list(exclude_layers or []),
-            exclude_embeddings,
-        )
+        self.exclude_layers = list(exclude_layers or [])
+        self.exclude_embeddings = exclude_embeddings
         self.muon_a, self.muon_b, self.muon_c = muon_a, muon_b, muon_c
-        self.momentum, self.ns_steps, self.nesterov, self.rms_rate = (
-            momentum,
-            ns_steps,
-            nesterov,
-            rms_rate,
-        )
+        self.momentum, self.ns_steps = momentum, int(ns_steps)
+        self.nesterov, self.rms_rate = nesterov, rms_rate
 
     def uses_adam(self, name, param):
         if len(param.shape) != 2:

@@ -8,18 +8,81 @@ is the 0-based count of updates already made, so update t (1-based) uses
 controller fed one loss at a time, with Keras's callback semantics.
 """
 
+import inspect
 import math
 
 import numpy as np
 
-from reference.errors import check_choice, check_range
+from reference.errors import check_bool, check_choice, check_range, is_real
+
+# What each argument may be, the same for every schedule that takes it. A learning
+# rate below 0 would make training climb the loss; the schedules' own formulas
+# need the rest (a negative decay_rate has no real power, t_mul ≤ 0 no logarithm).
+ARGUMENT_RANGES = {
+    "initial_learning_rate": {"low": 0},
+    "end_learning_rate": {"low": 0},
+    "warmup_target": {"low": 0},
+    "decay_steps": {"low": 0, "low_open": True},
+    "first_decay_steps": {"low": 0, "low_open": True},
+    "warmup_steps": {"low": 0},
+    "decay_rate": {"low": 0},
+    "power": {"low": 0},
+    "alpha": {"low": 0, "high": 1},
+    "t_mul": {"low": 0, "low_open": True},
+    "m_mul": {"low": 0},
+}
+FLAGS = ("staircase", "cycle")
+
+
+def check_arguments(**arguments):
+    """The checks every backend's schedule runs on its arguments, before building it."""
+    for name, value in arguments.items():
+        if name in FLAGS:
+            check_bool(name, value)
+        elif name == "warmup_target" and value is None:
+            continue
+        else:
+            check_range(name, value, **ARGUMENT_RANGES[name])
+
+
+def check_piecewise(boundaries, values):
+    """Boundaries strictly increasing, one more value than boundaries, each value ≥ 0."""
+    if len(values) != len(boundaries) + 1:
+        raise ValueError(
+            f"values has {len(values)} entries and boundaries {len(boundaries)}: "
+            "need exactly one more value than boundaries."
+        )
+    for index, value in enumerate(values):
+        check_range(f"values[{index}]", value, low=0)
+    for index, boundary in enumerate(boundaries):
+        check_range(f"boundaries[{index}]", boundary)
+    if any(b >= after for b, after in zip(boundaries, boundaries[1:], strict=False)):
+        raise ValueError(
+            f"boundaries={list(boundaries)!r} is not allowed: need strictly increasing steps."
+        )
+
+
+def check_step(step):
+    """A concrete step (a number, or an array holding one) is ≥ 0: updates made so far."""
+    try:
+        value = float(step)
+    except (TypeError, ValueError):
+        value = math.nan
+    if isinstance(step, (bool, str)) or not is_real(value) or value < 0:
+        raise ValueError(f"step={value:g} is not allowed: need 0 <= step (updates made so far).")
 
 
 def exponential_decay(initial_learning_rate, decay_steps, decay_rate, staircase=False):
     """η(k) = η₀ · rate^(k / D), with ⌊k / D⌋ when ``staircase``."""
-    check_range("decay_steps", decay_steps, low=0, low_open=True)
+    check_arguments(
+        initial_learning_rate=initial_learning_rate,
+        decay_steps=decay_steps,
+        decay_rate=decay_rate,
+        staircase=staircase,
+    )
 
     def schedule(step):
+        check_step(step)
         progress = step / decay_steps
         if staircase:
             progress = np.floor(progress)
@@ -33,13 +96,10 @@ def piecewise_constant_decay(boundaries, values):
 
     The boundary step itself still gets the old value (optax switches one step earlier).
     """
-    if len(values) != len(boundaries) + 1:
-        raise ValueError(
-            f"values has {len(values)} entries and boundaries {len(boundaries)}: "
-            "need exactly one more value than boundaries."
-        )
+    check_piecewise(boundaries, values)
 
     def schedule(step):
+        check_step(step)
         for boundary, value in zip(boundaries, values, strict=False):
             if step <= boundary:
                 return value
@@ -55,9 +115,16 @@ def polynomial_decay(
 
     With ``cycle``, D grows to the first multiple of D that is ≥ k instead (D at k = 0).
     """
-    check_range("decay_steps", decay_steps, low=0, low_open=True)
+    check_arguments(
+        initial_learning_rate=initial_learning_rate,
+        decay_steps=decay_steps,
+        end_learning_rate=end_learning_rate,
+        power=power,
+        cycle=cycle,
+    )
 
     def schedule(step):
+        check_step(step)
         if cycle:
             horizon = decay_steps * (1.0 if step == 0 else np.ceil(step / decay_steps))
         else:
@@ -73,9 +140,15 @@ def polynomial_decay(
 
 def inverse_time_decay(initial_learning_rate, decay_steps, decay_rate, staircase=False):
     """η(k) = η₀ / (1 + rate · k / D), with ⌊k / D⌋ when ``staircase``."""
-    check_range("decay_steps", decay_steps, low=0, low_open=True)
+    check_arguments(
+        initial_learning_rate=initial_learning_rate,
+        decay_steps=decay_steps,
+        decay_rate=decay_rate,
+        staircase=staircase,
+    )
 
     def schedule(step):
+        check_step(step)
         progress = step / decay_steps
         if staircase:
             progress = np.floor(progress)
@@ -97,10 +170,16 @@ def cosine_decay(initial_learning_rate, decay_steps, alpha=0.0, warmup_target=No
     and after:           η(k) = target · cos_α(min(k − W, D) / D),
     where cos_α(p) = (1 − α) · ½(1 + cos πp) + α. D counts the steps after the warmup.
     """
-    check_range("decay_steps", decay_steps, low=0, low_open=True)
-    check_range("warmup_steps", warmup_steps, low=0)
+    check_arguments(
+        initial_learning_rate=initial_learning_rate,
+        decay_steps=decay_steps,
+        alpha=alpha,
+        warmup_target=warmup_target,
+        warmup_steps=warmup_steps,
+    )
 
     def schedule(step):
+        check_step(step)
         if warmup_target is None:
             return initial_learning_rate * _cosine(min(step, decay_steps) / decay_steps, alpha)
         step = min(step, decay_steps + warmup_steps)
@@ -123,9 +202,16 @@ def cosine_decay_restarts(
     f = (p − (1 − t_mul^i)/(1 − t_mul)) / t_mul^i. Then
     η(k) = η₀ · ((1 − α) · m_mul^i · ½(1 + cos πf) + α): the floor α·η₀ is not scaled by m_mul^i.
     """
-    check_range("first_decay_steps", first_decay_steps, low=0, low_open=True)
+    check_arguments(
+        initial_learning_rate=initial_learning_rate,
+        first_decay_steps=first_decay_steps,
+        t_mul=t_mul,
+        m_mul=m_mul,
+        alpha=alpha,
+    )
 
     def schedule(step):
+        check_step(step)
         progress = step / first_decay_steps
         if t_mul == 1.0:
             cycle = np.floor(progress)
@@ -160,7 +246,19 @@ def get(name, **kwargs):
     """The schedule ``name`` built with Keras's arguments, e.g.
     ``get("exponential_decay", initial_learning_rate=0.1, decay_steps=10, decay_rate=0.5)``."""
     check_choice("schedule", name, NAMES)
+    check_argument_names(name, kwargs)
     return SCHEDULES[name](**kwargs)
+
+
+def check_argument_names(name, kwargs):
+    """Each keyword is an argument of schedule ``name``, and none it needs is missing."""
+    parameters = inspect.signature(SCHEDULES[name]).parameters
+    for key in kwargs:
+        check_choice(f"argument for {name}", key, tuple(parameters))
+    empty = inspect.Parameter.empty
+    missing = [key for key, p in parameters.items() if p.default is empty and key not in kwargs]
+    if missing:
+        raise TypeError(f"{name} needs {', '.join(missing)}; got only {', '.join(kwargs)}.")
 
 
 class ReduceLROnPlateau:

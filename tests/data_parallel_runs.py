@@ -13,8 +13,8 @@ import sys
 
 import numpy as np
 
-from bench.equivalence import max_relative_difference
-from reference import data, data_parallel, mlp, optimizers
+from bench.metrics import max_relative_difference
+from reference import data, distributed, mlp, optimizers
 
 STEPS = 20
 BATCH = 30  # 4 replicas get 8, 8, 7, 7 examples: unequal shards
@@ -36,13 +36,13 @@ def oracle(name, hyper, replicas, batch=BATCH):
     weights, x, y = problem(batch)
     runs = {}
     for label, shards in (
-        ("data_parallel", data_parallel.shard(x, y, replicas)),
+        ("data_parallel", distributed.shard(x, y, replicas)),
         ("single", [(x, y)]),
     ):
         optimizer, params = optimizers.get(name, **hyper), weights
         state = optimizer.init(params)
         for _ in range(STEPS):
-            params, state, _ = data_parallel.train_step(params, state, shards, optimizer)
+            params, state, _ = distributed.train_step(params, state, shards, optimizer)
         runs[label] = params
     return runs
 

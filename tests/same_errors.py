@@ -50,3 +50,19 @@ def assert_non_finite_fit_matches_the_oracle(training, mlp, optimizers):
         )
     assert str(raised.value) == str(expected.value)
     assert raised.value.step == expected.value.step
+
+
+def raised(call):
+    """``(type, message)`` of the ValueError or TypeError that ``call()`` must raise."""
+    with pytest.raises((ValueError, TypeError)) as error:
+        call()
+    return type(error.value), str(error.value)
+
+
+def assert_fails_like_the_oracle(call, backend, oracle):
+    """``call(backend)`` raises what ``call(oracle)`` raises: same type, same one line."""
+    expected_type, expected = raised(lambda: call(oracle))
+    got_type, got = raised(lambda: call(backend))
+    assert "\n" not in expected, expected
+    assert (got_type, got) == (expected_type, expected), f"{got_type.__name__}: {got}"
+    return expected

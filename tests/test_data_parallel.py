@@ -14,8 +14,8 @@ import time
 import numpy as np
 import pytest
 
-from bench.equivalence import max_relative_difference
-from reference import data, data_parallel, mlp
+from bench.metrics import max_relative_difference
+from reference import data, distributed, mlp
 from tests.data_parallel_runs import OPTIMIZERS, STEPS, oracle
 from tf_impl.multi_worker import WorkerError, free_loopback_ports, run_workers
 
@@ -47,15 +47,15 @@ def test_size_weighted_mean_of_unequal_shards_is_the_single_device_step(replicas
 def test_plain_mean_of_unequal_shards_is_not():
     x, y = data.classification_problem(30, 6, 3, seed=3)
     params = mlp.init_params((6, 8, 3), seed=0)
-    shards = data_parallel.shard(x, y, 4)
+    shards = distributed.shard(x, y, 4)
     assert [len(s[0]) for s in shards] == [8, 8, 7, 7]
     _, full = mlp.loss_and_grads(params, x, y)
-    _, plain = data_parallel.loss_and_grads(params, shards, weighted=False)
-    _, weighted = data_parallel.loss_and_grads(params, shards, weighted=True)
+    _, plain = distributed.loss_and_grads(params, shards, weighted=False)
+    _, weighted = distributed.loss_and_grads(params, shards, weighted=True)
     assert max_relative_difference(weighted, full) <= ONE_GRADIENT_TOLERANCE
     assert max_relative_difference(plain, full) > 1e-3  # measured 1.1e-2
-    equal = data_parallel.shard(x[:28], y[:28], 4)
-    _, plain_equal = data_parallel.loss_and_grads(params, equal, weighted=False)
+    equal = distributed.shard(x[:28], y[:28], 4)
+    _, plain_equal = distributed.loss_and_grads(params, equal, weighted=False)
     _, full_equal = mlp.loss_and_grads(params, x[:28], y[:28])
     assert max_relative_difference(plain_equal, full_equal) <= ONE_GRADIENT_TOLERANCE
 
@@ -134,4 +134,4 @@ def test_a_cluster_that_overruns_its_timeout_is_stopped():
 
 def test_shard_refuses_more_replicas_than_examples():
     with pytest.raises(ValueError, match="replicas=5"):
-        data_parallel.shard(np.zeros((4, 2)), np.zeros(4), 5)
+        distributed.shard(np.zeros((4, 2)), np.zeros(4), 5)

@@ -13,8 +13,9 @@ the slots and the step counter are ``tf.Variable``s, assigned in place, so a
 Each class inherits its hyperparameters, defaults and checks from the oracle's
 class of the same name, so the two cannot drift apart; what is written here is
 only the arithmetic: ``init_slots`` and ``update_variable`` with TF ops, the same
-equations line for line (see the oracle's docstrings for them). None of this
-calls ``keras.optimizers``: those are what the tests compare against.
+equations line for line (see the oracle's docstrings for them);
+``tests/test_optimizer_twins.py`` checks that every class writes both. None of
+this calls ``keras.optimizers``: those are what the tests compare against.
 """
 
 import math
@@ -29,10 +30,14 @@ from tf_impl import clipping
 def _as(value, dtype):
     """A Python number or a tensor as a tensor of ``dtype``.
 
-    ``tf.cast`` of a Python float goes through float32 first (CONVENTIONS.md §1.2);
+    ``tf.cast`` of a Python float goes through float32 first (docs/conventions.md §2.2);
     converting to float64 first keeps 0.9 as the float64 0.9.
     """
     return tf.cast(tf.convert_to_tensor(value, tf.float64), dtype)
+
+
+def _norm(x):
+    return tf.sqrt(tf.reduce_sum(x * x))
 
 
 def _rms(x):
@@ -41,13 +46,6 @@ def _rms(x):
 
 class Optimizer:
     """The shared part, with TensorFlow state: schedule, clipping, weight decay, the walk."""
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        # Guard against silently inheriting the oracle's NumPy rule.
-        for method in ("init_slots", "update_variable"):
-            if getattr(cls, method).__module__ != __name__:
-                raise TypeError(f"{cls.__name__} must write its own {method} with TensorFlow ops")
 
     def init(self, params):
         slots = {
@@ -63,28 +61,29 @@ class Optimizer:
         }
 
     def update(self, grads, state, params):
-        check_same_structure(grads, params)
+        """One step; every new value is computed before the first assignment.
+
+        So an update that fails part-way (an error in one tensor's rule) leaves every
+        variable, slot and the step count as they were.
+        """
+        check_same_structure(grads, params, state)
         step = state["step"]
         learning_rate = self.learning_rate_at(step)
         grads = self.clip(grads)
-        dtypes = {
-            param.dtype for param in params.values()
-        }  # η and t once per dtype, not per tensor
+        dtypes = {param.dtype for param in params.values()}  # η and t once per dtype
         lr = {dtype: _as(learning_rate, dtype) for dtype in dtypes}
         t = {dtype: tf.cast(step + 1, dtype) for dtype in dtypes}
+        new = {}
         for name, param in params.items():
-            slots = state["slots"][name]
+            slots = {slot: variable.value() for slot, variable in state["slots"][name].items()}
             value = self.decay_weights(param.value(), slots, lr[param.dtype])
-            new_value, new_slots = self.update_variable(
-                tf.cast(grads[name], param.dtype),
-                value,
-                {k: v.value() for k, v in slots.items()},
-                lr[param.dtype],
-                t[param.dtype],
+            new[name] = self.update_variable(
+                tf.cast(grads[name], param.dtype), value, slots, lr[param.dtype], t[param.dtype]
             )
-            param.assign(new_value)
+        for name, (new_value, new_slots) in new.items():
+            params[name].assign(new_value)
             for slot, slot_value in new_slots.items():
-                slots[slot].assign(slot_value)
+                state["slots"][name][slot].assign(slot_value)
         step.assign_add(1)
         return params, state
 
@@ -99,6 +98,8 @@ class Optimizer:
 
 
 class SGD(Optimizer, reference.SGD):
+    """The equations: ``reference.optimizers.SGD``."""
+
     def init_slots(self, param):
         return {"velocity": tf.zeros_like(param)} if self.momentum > 0 else {}
 
@@ -106,17 +107,19 @@ class SGD(Optimizer, reference.SGD):
         if self.momentum == 0:
             return param - lr * grad, slots
         mu = self.momentum
-        if self.convention == "optax":
-            buffer = mu * slots["velocity"] + grad
-            step = grad + mu * buffer if self.nesterov else buffer
-            return param - lr * step, {"velocity": buffer}
-        velocity = mu * slots["velocity"] - lr * grad
-        if self.nesterov:
-            return param + mu * velocity - lr * grad, {"velocity": velocity}
-        return param + velocity, {"velocity": velocity}
+        if self.convention == "keras":
+            velocity = mu * slots["velocity"] - lr * grad
+            if self.nesterov:
+                return param + mu * velocity - lr * grad, {"velocity": velocity}
+            return param + velocity, {"velocity": velocity}
+        buffer = mu * slots["velocity"] + grad  # convention="optax": η outside the buffer
+        step = grad + mu * buffer if self.nesterov else buffer
+        return param - lr * step, {"velocity": buffer}
 
 
 class RMSprop(Optimizer, reference.RMSprop):
+    """The equations: ``reference.optimizers.RMSprop``."""
+
     def init_slots(self, param):
         slots = {"velocity": tf.zeros_like(param)}
         if self.centered:
@@ -141,6 +144,8 @@ class RMSprop(Optimizer, reference.RMSprop):
 
 
 class Adagrad(Optimizer, reference.Adagrad):
+    """The equations: ``reference.optimizers.Adagrad``."""
+
     def init_slots(self, param):
         return {
             "accumulator": tf.fill(param.shape, _as(self.initial_accumulator_value, param.dtype))
@@ -152,6 +157,8 @@ class Adagrad(Optimizer, reference.Adagrad):
 
 
 class Adadelta(Optimizer, reference.Adadelta):
+    """The equations: ``reference.optimizers.Adadelta``."""
+
     def init_slots(self, param):
         return {"grad_average": tf.zeros_like(param), "delta_average": tf.zeros_like(param)}
 
@@ -164,6 +171,8 @@ class Adadelta(Optimizer, reference.Adadelta):
 
 
 class Adam(Optimizer, reference.Adam):
+    """The equations: ``reference.optimizers.Adam``."""
+
     def init_slots(self, param):
         slots = {"momentum": tf.zeros_like(param), "velocity": tf.zeros_like(param)}
         if self.amsgrad:
@@ -175,39 +184,44 @@ class Adam(Optimizer, reference.Adam):
         momentum = slots["momentum"] + (1 - beta_1) * (grad - slots["momentum"])
         velocity = slots["velocity"] + (1 - beta_2) * (grad * grad - slots["velocity"])
         new = {"momentum": momentum, "velocity": velocity}
-        if self.convention == "optax":
-            momentum_hat = momentum / (1 - beta_1**t)
-            velocity_hat = velocity / (1 - beta_2**t)
+        if self.convention == "keras":
             if self.amsgrad:
-                velocity_hat = new["velocity_max"] = tf.maximum(slots["velocity_max"], velocity_hat)
-            return param - lr * momentum_hat / (tf.sqrt(velocity_hat) + self.epsilon), new
+                velocity = tf.maximum(slots["velocity_max"], velocity)
+                new["velocity_max"] = velocity
+            alpha = lr * tf.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+            return param - alpha * momentum / (tf.sqrt(velocity) + self.epsilon), new
+        momentum_hat = momentum / (1 - beta_1**t)  # convention="optax": the paper's m̂ and v̂
+        velocity_hat = velocity / (1 - beta_2**t)
         if self.amsgrad:
-            velocity = new["velocity_max"] = tf.maximum(slots["velocity_max"], velocity)
-        alpha = lr * tf.sqrt(1 - beta_2**t) / (1 - beta_1**t)
-        return param - alpha * momentum / (tf.sqrt(velocity) + self.epsilon), new
+            velocity_hat = tf.maximum(slots["velocity_max"], velocity_hat)
+            new["velocity_max"] = velocity_hat
+        return param - lr * momentum_hat / (tf.sqrt(velocity_hat) + self.epsilon), new
 
 
 class AdamW(Adam, reference.AdamW):
-    pass
+    """The equations: ``reference.optimizers.AdamW`` (Adam's rule, λ = 0.004)."""
 
 
 class Adamax(Optimizer, reference.Adamax):
+    """The equations: ``reference.optimizers.Adamax``."""
+
     def init_slots(self, param):
         return {"momentum": tf.zeros_like(param), "norm": tf.zeros_like(param)}
 
     def update_variable(self, grad, param, slots, lr, t):
         momentum = slots["momentum"] + (1 - self.beta_1) * (grad - slots["momentum"])
-        new = {"momentum": momentum}
-        if self.convention == "optax":
-            norm = new["norm"] = tf.maximum(
-                self.beta_2 * slots["norm"], tf.abs(grad) + self.epsilon
-            )
-            return param - lr * momentum / ((1 - self.beta_1**t) * norm), new
-        norm = new["norm"] = tf.maximum(self.beta_2 * slots["norm"], tf.abs(grad))
-        return param - lr * momentum / ((1 - self.beta_1**t) * (norm + self.epsilon)), new
+        if self.convention == "keras":
+            norm = tf.maximum(self.beta_2 * slots["norm"], tf.abs(grad))
+            update = lr * momentum / ((1 - self.beta_1**t) * (norm + self.epsilon))
+        else:  # convention="optax": ε inside the max
+            norm = tf.maximum(self.beta_2 * slots["norm"], tf.abs(grad) + self.epsilon)
+            update = lr * momentum / ((1 - self.beta_1**t) * norm)
+        return param - update, {"momentum": momentum, "norm": norm}
 
 
 class Nadam(Optimizer, reference.Nadam):
+    """The equations: ``reference.optimizers.Nadam``."""
+
     def init_slots(self, param):
         return {
             "momentum": tf.zeros_like(param),
@@ -220,23 +234,25 @@ class Nadam(Optimizer, reference.Nadam):
         momentum = slots["momentum"] + (1 - beta_1) * (grad - slots["momentum"])
         velocity = slots["velocity"] + (1 - beta_2) * (grad * grad - slots["velocity"])
         velocity_hat = velocity / (1 - beta_2**t)
-        if self.convention == "optax":
-            momentum_hat = beta_1 * momentum / (1 - beta_1 ** (t + 1)) + (1 - beta_1) * grad / (
-                1 - beta_1**t
-            )
-            mu_product = slots["mu_product"]
-        else:
+        if self.convention == "keras":
             mu_t = beta_1 * (1 - 0.5 * 0.96**t)
             mu_next = beta_1 * (1 - 0.5 * 0.96 ** (t + 1))
             mu_product = slots["mu_product"] * mu_t
             momentum_hat = mu_next * momentum / (1 - mu_product * mu_next) + (1 - mu_t) * grad / (
                 1 - mu_product
             )
+        else:  # convention="optax": no momentum schedule
+            momentum_hat = beta_1 * momentum / (1 - beta_1 ** (t + 1)) + (1 - beta_1) * grad / (
+                1 - beta_1**t
+            )
+            mu_product = slots["mu_product"]
         new = {"momentum": momentum, "velocity": velocity, "mu_product": mu_product}
         return param - lr * momentum_hat / (tf.sqrt(velocity_hat) + self.epsilon), new
 
 
 class Ftrl(Optimizer, reference.Ftrl):
+    """The equations: ``reference.optimizers.Ftrl``."""
+
     def init_slots(self, param):
         return {
             "accumulator": tf.fill(param.shape, _as(self.initial_accumulator_value, param.dtype)),
@@ -256,6 +272,8 @@ class Ftrl(Optimizer, reference.Ftrl):
 
 
 class Lion(Optimizer, reference.Lion):
+    """The equations: ``reference.optimizers.Lion``."""
+
     def init_slots(self, param):
         return {"momentum": tf.zeros_like(param)}
 
@@ -267,6 +285,8 @@ class Lion(Optimizer, reference.Lion):
 
 
 class Lamb(Optimizer, reference.Lamb):
+    """The equations: ``reference.optimizers.Lamb``."""
+
     def init_slots(self, param):
         return {"momentum": tf.zeros_like(param), "velocity": tf.zeros_like(param)}
 
@@ -279,14 +299,16 @@ class Lamb(Optimizer, reference.Lamb):
         )
         if self.convention == "optax" and self.weight_decay is not None:
             direction = direction + self.weight_decay * param
-        param_norm = tf.norm(param)
-        direction_norm = tf.norm(direction)
+        param_norm = _norm(param)
+        direction_norm = _norm(direction)
         both_positive = tf.logical_and(param_norm > 0, direction_norm > 0)
         ratio = tf.where(both_positive, param_norm / direction_norm, tf.ones_like(param_norm))
         return param - ratio * lr * direction, {"momentum": momentum, "velocity": velocity}
 
 
 class Adafactor(Optimizer, reference.Adafactor):
+    """The equations: ``reference.optimizers.Adafactor``."""
+
     def init_slots(self, param):
         shape = param.shape
         if len(shape) < 2:
@@ -319,7 +341,7 @@ def newton_schulz(matrix, steps, a, b, c):
     """Approximately orthogonalise ``matrix``: the oracle's quintic iteration in TF."""
     tall = matrix.shape[0] > matrix.shape[1]
     x = tf.transpose(matrix) if tall else matrix
-    x = x / (tf.norm(x) + 1e-7)
+    x = x / (_norm(x) + 1e-7)
     for _ in range(steps):
         gram = x @ tf.transpose(x)
         x = a * x + (b * gram + c * gram @ gram) @ x
@@ -327,6 +349,8 @@ def newton_schulz(matrix, steps, a, b, c):
 
 
 class Muon(Optimizer, reference.Muon):
+    """The equations: ``reference.optimizers.Muon``."""
+
     def init_slots(self, param):
         return {"momentum": tf.zeros_like(param)}
 
@@ -359,6 +383,8 @@ class Muon(Optimizer, reference.Muon):
 
 
 class ScheduleFreeAdamW(Optimizer, reference.ScheduleFreeAdamW):
+    """The equations: ``reference.optimizers.ScheduleFreeAdamW``."""
+
     def init_slots(self, param):
         return {"z": tf.identity(param), "velocity": tf.zeros_like(param)}
 

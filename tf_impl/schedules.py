@@ -8,22 +8,44 @@ the rate to each variable's dtype.
 
 import math
 
+import numpy as np
 import tensorflow as tf
 
-from reference.errors import check_choice, check_range
-from reference.schedules import ReduceLROnPlateau  # pure Python: fed one loss at a time
+from reference.errors import check_choice
+from reference.schedules import (
+    ReduceLROnPlateau,  # pure Python: fed one loss at a time
+    check_argument_names,
+    check_arguments,
+    check_piecewise,
+    check_step,
+)
 
 
-def _float(step):
+def _step(step):
+    """The step as a float64 tensor, checked when it is concrete (not while traced).
+
+    A Python float is converted straight to float64: ``tf.cast`` would round it
+    through float32 first (12345678.9 would become 12345679.0).
+    """
+    if not tf.is_tensor(step):
+        check_step(step)
+        return tf.constant(np.float64(step))
+    if tf.executing_eagerly():
+        check_step(step.numpy())
     return tf.cast(step, tf.float64)
 
 
 def exponential_decay(initial_learning_rate, decay_steps, decay_rate, staircase=False):
     """η(k) = η₀ · rate^(k / D), with ⌊k / D⌋ when ``staircase``."""
-    check_range("decay_steps", decay_steps, low=0, low_open=True)
+    check_arguments(
+        initial_learning_rate=initial_learning_rate,
+        decay_steps=decay_steps,
+        decay_rate=decay_rate,
+        staircase=staircase,
+    )
 
     def schedule(step):
-        progress = _float(step) / decay_steps
+        progress = _step(step) / decay_steps
         if staircase:
             progress = tf.floor(progress)
         return initial_learning_rate * decay_rate**progress
@@ -33,14 +55,10 @@ def exponential_decay(initial_learning_rate, decay_steps, decay_rate, staircase=
 
 def piecewise_constant_decay(boundaries, values):
     """values[0] for k ≤ b₀, values[i] for b_{i-1} < k ≤ b_i, values[-1] for k > b_last."""
-    if len(values) != len(boundaries) + 1:
-        raise ValueError(
-            f"values has {len(values)} entries and boundaries {len(boundaries)}: "
-            "need exactly one more value than boundaries."
-        )
+    check_piecewise(boundaries, values)
 
     def schedule(step):
-        step = _float(step)
+        step = _step(step)
         rate = tf.constant(values[-1], tf.float64)
         for boundary, value in reversed(list(zip(boundaries, values, strict=False))):
             rate = tf.where(step <= boundary, tf.constant(value, tf.float64), rate)
@@ -53,10 +71,16 @@ def polynomial_decay(
     initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0, cycle=False
 ):
     """η(k) = (η₀ − η_end) · (1 − k/D)^power + η_end, k clamped to D (or D cycled)."""
-    check_range("decay_steps", decay_steps, low=0, low_open=True)
+    check_arguments(
+        initial_learning_rate=initial_learning_rate,
+        decay_steps=decay_steps,
+        end_learning_rate=end_learning_rate,
+        power=power,
+        cycle=cycle,
+    )
 
     def schedule(step):
-        step = _float(step)
+        step = _step(step)
         if cycle:
             horizon = decay_steps * tf.where(
                 step == 0, tf.ones_like(step), tf.math.ceil(step / decay_steps)
@@ -74,10 +98,15 @@ def polynomial_decay(
 
 def inverse_time_decay(initial_learning_rate, decay_steps, decay_rate, staircase=False):
     """η(k) = η₀ / (1 + rate · k / D), with ⌊k / D⌋ when ``staircase``."""
-    check_range("decay_steps", decay_steps, low=0, low_open=True)
+    check_arguments(
+        initial_learning_rate=initial_learning_rate,
+        decay_steps=decay_steps,
+        decay_rate=decay_rate,
+        staircase=staircase,
+    )
 
     def schedule(step):
-        progress = _float(step) / decay_steps
+        progress = _step(step) / decay_steps
         if staircase:
             progress = tf.floor(progress)
         return initial_learning_rate / (1 + decay_rate * progress)
@@ -92,11 +121,16 @@ def _cosine(progress, alpha):
 
 def cosine_decay(initial_learning_rate, decay_steps, alpha=0.0, warmup_target=None, warmup_steps=0):
     """Cosine decay, with an optional linear warmup to ``warmup_target`` first."""
-    check_range("decay_steps", decay_steps, low=0, low_open=True)
-    check_range("warmup_steps", warmup_steps, low=0)
+    check_arguments(
+        initial_learning_rate=initial_learning_rate,
+        decay_steps=decay_steps,
+        alpha=alpha,
+        warmup_target=warmup_target,
+        warmup_steps=warmup_steps,
+    )
 
     def schedule(step):
-        step = _float(step)
+        step = _step(step)
         if warmup_target is None:
             return initial_learning_rate * _cosine(
                 tf.minimum(step, decay_steps) / decay_steps, alpha
@@ -115,10 +149,16 @@ def cosine_decay_restarts(
     initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0
 ):
     """SGDR: cosine cycles, cycle i lasting D·t_mul^i and peaking at η₀·m_mul^i."""
-    check_range("first_decay_steps", first_decay_steps, low=0, low_open=True)
+    check_arguments(
+        initial_learning_rate=initial_learning_rate,
+        first_decay_steps=first_decay_steps,
+        t_mul=t_mul,
+        m_mul=m_mul,
+        alpha=alpha,
+    )
 
     def schedule(step):
-        progress = _float(step) / first_decay_steps
+        progress = _step(step) / first_decay_steps
         if t_mul == 1.0:
             cycle = tf.floor(progress)
             fraction = progress - cycle
@@ -149,4 +189,5 @@ __all__ = [*NAMES, "NAMES", "get", "ReduceLROnPlateau"]
 
 def get(name, **kwargs):
     check_choice("schedule", name, NAMES)
+    check_argument_names(name, kwargs)
     return SCHEDULES[name](**kwargs)
