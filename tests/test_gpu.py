@@ -251,6 +251,10 @@ def test_bench_with_a_faked_jax_gpu_and_no_tensorflow(tmp_path):
     assert infos["jax-jit", "cpu"]["matmul_precision"] == "float32"
     assert infos["jax-jit", "gpu"]["first_call_s"] > 0  # compile time, apart from the rounds
     assert infos["jax-jit", "gpu"]["peak_from"] == "jax"
+    # one denominator per device in the JSON too: the best of NumPy's and JAX's CPU peaks
+    cpu_peaks = {infos[mode, "cpu"]["framework_peak_gflops"] for mode in ("numpy", "jax-jit")}
+    for mode in ("numpy", "jax-jit"):
+        assert infos[mode, "cpu"]["peak_gflops"] == max(cpu_peaks)
     rows = {(r["mode"], r["device"]): r for r in report.step_rows(data)}
     assert rows["jax-jit", "gpu"]["gpu_vs_cpu"] is not None
     assert "×GPU" in result.stdout and "on gpu" in result.stdout
