@@ -1,26 +1,60 @@
-"""Which frameworks and devices this machine has, found without importing what is missing.
+"""Which frameworks and devices this machine has, and what each backend mode runs.
 
 Every import of TensorFlow or JAX in ``bench`` goes through here, lazily, so that
 ``gdkit`` runs on a machine with NumPy alone and says what it cannot do.
 """
 
-import contextlib
 import functools
 import importlib
 import importlib.util
 import os
 import sys
+import typing
 
-BACKEND_MODES = ("numpy", "tf-eager", "tf-function", "tf-xla", "keras", "jax-jit")
-FRAMEWORK = {
+from reference import native_log
+
+
+class Steps(typing.NamedTuple):
+    """How a backend mode's step is made: ``<package>.training.make_train_step(mode=mode)``."""
+
+    package: str
+    mode: str | None
+    data_parallel: bool = False
+
+
+# gdkit bench's backend modes, in the order of its tables. Keras's step is the tutorial's
+# (``tf_impl.tutorial``: a Sequential and a built-in Keras optimizer), not a mode of ours.
+STEPS = {
+    "numpy": Steps("reference", "eager"),
+    "tf-eager": Steps("tf_impl", "eager"),
+    "tf-function": Steps("tf_impl", "function"),
+    "tf-xla": Steps("tf_impl", "xla"),
+    "keras": Steps("keras", None),
+    "jax-jit": Steps("jax_impl", "jit"),
+    "tf-mirrored": Steps("tf_impl", "mirrored", data_parallel=True),
+    "jax-sharded": Steps("jax_impl", "sharded", data_parallel=True),
+}
+BACKEND_MODES = tuple(name for name, steps in STEPS.items() if not steps.data_parallel)
+DATA_PARALLEL = tuple(name for name, steps in STEPS.items() if steps.data_parallel)
+
+# gdkit's three implementations: the package behind each --backend name.
+PACKAGE = {"numpy": "reference", "tf": "tf_impl", "jax": "jax_impl"}
+
+# The framework each name needs installed: gdkit's three implementations (by their
+# --backend names and by package), the built-ins they are checked against, every mode.
+_IMPLEMENTATIONS = {
     "numpy": "numpy",
-    "tf-eager": "tensorflow",
-    "tf-function": "tensorflow",
-    "tf-xla": "tensorflow",
+    "reference": "numpy",
+    "tf": "tensorflow",
+    "tf_impl": "tensorflow",
     "keras": "tensorflow",
-    "jax-jit": "jax",
-    "tf-mirrored": "tensorflow",
-    "jax-sharded": "jax",
+    "jax": "jax",
+    "jax_impl": "jax",
+    "optax": "optax",
+}
+FRAMEWORK = {
+    **_IMPLEMENTATIONS,
+    **{name: _IMPLEMENTATIONS[steps.package] for name, steps in STEPS.items()},
 }
 
 
@@ -47,7 +81,7 @@ def gpus(framework):
     if framework == "jax" and installed("jax"):
         import jax
 
-        with quiet_native_stderr():  # JAX logs a failed cuInit where there is no GPU
+        with native_log.startup_log_filtered():  # a failed cuInit where there is no GPU
             try:
                 return tuple(str(d) for d in jax.devices("gpu"))
             except RuntimeError:
@@ -102,22 +136,3 @@ def devices_for(backend_mode, requested):
     available = ["cpu"] + (["gpu"] if framework != "numpy" and gpus(framework) else [])
     wanted = available if requested == "all" else [requested]
     return [device for device in wanted if device in available]
-
-
-@contextlib.contextmanager
-def quiet_native_stderr():
-    """Drop what native code writes to file descriptor 2 for a while (Python errors still raise)."""
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        yield
-        return
-    sys.stderr.flush()
-    saved, devnull = os.dup(fd), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, fd)
-    try:
-        yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-        os.close(devnull)

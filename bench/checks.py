@@ -14,8 +14,6 @@ from bench.cases import CASES, OPTAX_CASES
 from bench.metrics import NonFiniteError, worst_difference
 from bench.tolerances import tolerance
 
-FRAMEWORK = {"tf": "tensorflow", "keras": "tensorflow", "jax": "jax", "optax": "optax"}
-
 
 def comparisons(names, backends_, dtype):
     """``(case, backend)`` for everything to compare; optax only in float64."""

@@ -95,6 +95,8 @@ def main(verbose):
     Shell completion (commands, options, optimizer, piece and demo names):
       eval "$(_GDKIT_COMPLETE=bash_source gdkit)"    # in ~/.bashrc; zsh_source, fish_source
     """
+    if verbose:  # before TensorFlow starts, here and in the processes gdkit bench starts
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
 
 
 def backend_modes(selected_backends, selected_modes):
@@ -591,11 +593,11 @@ def check(optimizer_names, backends_, dtype, steps, as_json):
 
     names = _check_optimizers(optimizer_names) or reference_optimizers.NAMES
     chosen = ("tf", "jax", "keras", "optax") if "all" in backends_ else backends_
-    available = [b for b in chosen if backends.installed(checks.FRAMEWORK[b])]
+    available = [b for b in chosen if backends.installed(backends.FRAMEWORK[b])]
     console = _console()
     skipped = sorted(set(chosen) - set(available))
     if skipped:  # one line; on stderr with --json, so stdout stays JSON
-        absent = sorted({checks.FRAMEWORK[backend] for backend in skipped})
+        absent = sorted({backends.FRAMEWORK[backend] for backend in skipped})
         click.echo(
             f"{' and '.join(absent)} not installed: --backend {', '.join(skipped)} skipped.",
             err=as_json,

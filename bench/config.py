@@ -27,7 +27,7 @@ class Config:
     warmup_rounds: int = 3
     peak_size: int = 2048
     update_optimizers: tuple = ()
-    replicas: tuple = ()  # data-parallel cases (tf-mirrored, jax-sharded) for each R
+    replicas: tuple = ()  # data-parallel cases (backends.DATA_PARALLEL) for each R
     breakdown: bool = False  # also time each step's parts, alternating (bench/parts.py)
 
     @classmethod
@@ -52,7 +52,7 @@ class Config:
             for device in backends.devices_for(backend_mode, self.device):
                 yield Case(backend_mode, device, optimizer, batch, hidden, k)
         for backend_mode, optimizer, batch, hidden, replicas in itertools.product(
-            ("tf-mirrored", "jax-sharded"),
+            backends.DATA_PARALLEL,
             self.optimizers,
             self.batch_sizes,
             self.hidden,

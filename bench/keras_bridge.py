@@ -7,10 +7,13 @@ Keras in exactly the oracle's state before a step (teacher forcing).
 
 import contextlib
 
-import keras  # noqa: E402, I001
 import numpy as np
 
-import tf_impl  # noqa: F401  (imports TensorFlow quietly)
+# isort: off
+import tf_impl  # noqa: F401  (first: it imports TensorFlow quietly, before Keras would)
+import keras
+
+# isort: on
 
 KERAS_CLASSES = {
     "sgd": "SGD",

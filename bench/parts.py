@@ -11,7 +11,8 @@ Then overhead = empty, forward = forward − empty, backward = gradients − for
 update = step − gradients, and matmuls = matmuls − empty: the floor that the
 backend's matmul kernels set at this size. Each part runs the way its step does:
 the same K batches per call, the same mode (eager, ``tf.function``, XLA,
-``jax.jit``), the same weights and data. The calls alternate round by round
+``jax.jit``), compiled by the same ``training.compile_step`` as the step, with the same
+weights and data. The calls alternate round by round
 (``paired_seconds``), so a machine that slows down for a while slows them all alike
 and the differences stay meaningful. A difference smaller than the noise can come
 out negative: the report shows it as ≈0.
@@ -24,6 +25,7 @@ are written out, as the step writes out its new weights, but no update reads the
 import statistics
 import time
 
+from bench import backends
 from bench.steps import Step, data, weights
 
 PARTS = ("empty", "forward", "gradients", "matmuls")
@@ -63,14 +65,8 @@ def paired_seconds(case, step_run, rounds):
 
 
 def build(case, part):
-    builders = {
-        "numpy": _numpy_part,
-        "tf-eager": _tf_part,
-        "tf-function": _tf_part,
-        "tf-xla": _tf_part,
-        "jax-jit": _jax_part,
-    }
-    return builders[case.backend_mode](case, part)
+    builders = {"reference": _numpy_part, "tf_impl": _tf_part, "jax_impl": _jax_part}
+    return builders[backends.STEPS[case.backend_mode].package](case, part)
 
 
 def _matmuls_only(kernels, x, matmul):
@@ -100,16 +96,12 @@ def _loss(result):
     return result[0] if isinstance(result, tuple) else result
 
 
-def _batches(case, x, y):
-    return [(x, y)] if case.steps_per_call == 1 else list(zip(x, y, strict=True))
-
-
 def _numpy_part(case, part):
-    from reference import losses, mlp
+    from reference import losses, mlp, training
 
     params = weights(case)
     kernels = [params[f"dense_{i}/kernel"] for i in range(mlp.num_layers(params))]
-    batches = _batches(case, *data(case))
+    x, y = data(case)
     loss_fn = losses.get("softmax_cross_entropy")
 
     def empty(x, y):
@@ -126,19 +118,14 @@ def _numpy_part(case, part):
 
     compute = {"empty": empty, "forward": forward, "gradients": gradients, "matmuls": matmuls}
     compute = compute[part]
-
-    def run():
-        for x, y in batches:
-            loss = compute(x, y)
-        return loss
-
-    return Step(run)
+    call = training.compile_step(lambda p, s, x, y: (p, s, compute(x, y)), case.steps_per_call)
+    return Step(lambda: call(params, None, x, y)[2])
 
 
 def _tf_part(case, part):
-    import tensorflow as tf
+    tf = backends.tensorflow()
 
-    from tf_impl import losses, mlp
+    from tf_impl import losses, mlp, training
 
     device = f"/{case.device.upper()}:0"
     with tf.device(device):
@@ -160,39 +147,28 @@ def _tf_part(case, part):
         return _matmuls_only(kernels, x, tf.matmul)
 
     compute = {"empty": empty, "forward": forward, "gradients": gradients, "matmuls": matmuls}
-    compute = compute[part]
-
-    def fused(xs, ys):
-        result = compute(xs[0], ys[0])
-        for i in tf.range(1, case.steps_per_call):
-            # A step waits for the previous step's update; a part has nothing to wait for,
-            # and a tf.while_loop would overlap up to 10 iterations of it. Keep them in line.
-            tf.autograph.experimental.set_loop_options(parallel_iterations=1)
-            result = compute(xs[i], ys[i])
-        return result
-
-    call = compute if case.steps_per_call == 1 else fused
-    mode = case.backend_mode.removeprefix("tf-")
-    if mode != "eager":
-        call = tf.function(call, jit_compile=mode == "xla")
+    mode = backends.STEPS[case.backend_mode].mode
+    call = training.compile_step(compute[part], mode, case.steps_per_call, x, y)
+    compiled = None if mode == "eager" else call
 
     def run():
         with tf.device(device):
             return _loss(call(x, y)).numpy()
 
-    return Step(run, lambda: 0 if mode == "eager" else call.experimental_get_tracing_count(), call)
+    return Step(
+        run, lambda: 0 if compiled is None else compiled.experimental_get_tracing_count(), compiled
+    )
 
 
 def _jax_part(case, part):
     import jax
 
-    from jax_impl import losses, mlp
+    from jax_impl import losses, mlp, training
 
     device = jax.devices(case.device)[0]
     params = jax.device_put(weights(case), device)
     x, y = jax.device_put(data(case), device)
     loss_fn = losses.get("softmax_cross_entropy")
-    traces = []
 
     def empty(params, x, y):
         return x[0, 0]
@@ -209,22 +185,9 @@ def _jax_part(case, part):
 
     compute = {"empty": empty, "forward": forward, "gradients": gradients, "matmuls": matmuls}
     compute = compute[part]
-
-    def traced(params, x, y):
-        traces.append(1)  # Python runs this only while tracing
-        if case.steps_per_call == 1:
-            return compute(params, x, y)
-
-        def one_batch(last, batch):
-            return compute(params, *batch), None
-
-        shapes = jax.eval_shape(compute, params, x[0], y[0])
-        nothing_yet = jax.tree.map(lambda s: jax.numpy.zeros(s.shape, s.dtype), shapes)
-        return jax.lax.scan(one_batch, nothing_yet, (x, y))[0]
-
-    call = jax.jit(traced)
+    call = training.compile_step(lambda p, s, x, y: (p, s, compute(p, x, y)), case.steps_per_call)
 
     def run():
-        return _loss(jax.block_until_ready(call(params, x, y)))
+        return _loss(jax.block_until_ready(call(params, None, x, y)[2]))
 
-    return Step(run, lambda: len(traces))
+    return Step(run, lambda: call.trace_count)

@@ -6,6 +6,8 @@ from collections import defaultdict
 
 from rich.table import Table
 
+from bench.backends import DATA_PARALLEL
+
 
 class ReportError(ValueError):
     """A benchmark JSON file that cannot be read as one."""
@@ -122,7 +124,7 @@ def step_rows(data):
             ("numpy", "cpu", *key, 1, 1)
         )
         cpu = by_key.get((row["mode"], "cpu", *key, row["steps_per_call"], row["replicas"]))
-        single_device = row["replicas"] == 1 and row["mode"] not in ("tf-mirrored", "jax-sharded")
+        single_device = row["replicas"] == 1 and row["mode"] not in DATA_PARALLEL
         compiled_tf = row["mode"].startswith(("tf", "keras")) and single_device
         row["vs_eager"] = eager["us"] / row["us"] if eager and compiled_tf else None
         row["vs_numpy"] = numpy["us"] / row["us"] if numpy and single_device else None
@@ -367,7 +369,7 @@ def compare_table(old, new):
 
 def scaling_table(rows):
     """Data-parallel cases: throughput and scaling efficiency against R = 1 of the same backend."""
-    parallel = [r for r in rows if r["mode"] in ("tf-mirrored", "jax-sharded")]
+    parallel = [r for r in rows if r["mode"] in DATA_PARALLEL]
     if not parallel:
         return None
     table = Table(

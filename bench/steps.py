@@ -1,18 +1,21 @@
 """One benchmark case: a whole training step (forward, backward, update) ready to time.
 
-``build(case)`` returns a ``Step`` whose ``run()`` makes one call (K fused training
-steps) and waits for the result: TensorFlow's loss is read back to the host, JAX's
-``block_until_ready`` is called, so no work is left queued when the clock stops.
+``build(case)`` makes the step the way every caller does, through its backend's
+``training.make_train_step`` (``bench.backends.STEPS`` names the package and mode;
+Keras's step is the tutorial's), and returns a ``Step`` whose ``run()`` makes one call
+(K fused training steps) and reads the loss back to the host, so no work is left
+queued when the clock stops.
 """
 
 import dataclasses
+import importlib
 
 import numpy as np
 
+from bench import backends
 from reference import mlp as reference_mlp
 
 INPUT_SIZE, NUM_CLASSES = 784, 10
-DATA_PARALLEL = ("tf-mirrored", "jax-sharded")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,7 +38,7 @@ class Case:
 
     @property
     def name(self):
-        replicas = f"-r{self.replicas}" if self.backend_mode in DATA_PARALLEL else ""
+        replicas = f"-r{self.replicas}" if self.backend_mode in backends.DATA_PARALLEL else ""
         return (
             f"{self.backend_mode}-{self.device}-{self.optimizer}"
             f"-b{self.batch_size}-h{self.hidden}-k{self.steps_per_call}{replicas}"
@@ -74,138 +77,41 @@ def weights(case):
 
 
 def build(case):
-    builders = {
-        "numpy": _numpy_step,
-        "tf-eager": _tf_step,
-        "tf-function": _tf_step,
-        "tf-xla": _tf_step,
-        "keras": _keras_step,
-        "jax-jit": _jax_step,
-        "tf-mirrored": _tf_mirrored_step,
-        "jax-sharded": _jax_sharded_step,
-    }
-    return builders[case.backend_mode](case)
-
-
-def _numpy_step(case):
-    from reference import optimizers, training
-
-    optimizer = optimizers.get(case.optimizer)
-    params = weights(case)
-    x, y = data(case)
-    carry = {"params": params, "state": optimizer.init(params)}
-
-    def run():
-        batches = [(x, y)] if case.steps_per_call == 1 else zip(x, y, strict=True)
-        for xb, yb in batches:
-            carry["params"], carry["state"], loss = training.train_step(
-                carry["params"], carry["state"], xb, yb, optimizer
-            )
-        return loss
-
-    return Step(run)
-
-
-def _tf_step(case):
-    import tensorflow as tf
-
-    from tf_impl import optimizers, training
-
-    mode = case.backend_mode.removeprefix("tf-")
-    with tf.device(f"/{case.device.upper()}:0"):
-        params = {k: tf.Variable(v) for k, v in weights(case).items()}
-        optimizer = optimizers.get(case.optimizer)
-        state = optimizer.init(params)
-        x, y = (tf.constant(a) for a in data(case))
+    if case.backend_mode == "keras":
+        return _keras_step(case)
+    steps = backends.STEPS[case.backend_mode]
+    training = importlib.import_module(f"{steps.package}.training")
+    optimizers = importlib.import_module(f"{steps.package}.optimizers")
     step = training.make_train_step(
-        params, state, optimizer, mode, steps_per_call=case.steps_per_call
+        weights(case),
+        optimizers.get(case.optimizer),
+        mode=steps.mode,
+        steps_per_call=case.steps_per_call,
+        device=case.device,
+        replicas=case.replicas,
     )
-
-    def run():
-        with tf.device(f"/{case.device.upper()}:0"):
-            return step(x, y).numpy()
-
-    return Step(run, lambda: step.trace_count)
+    x, y = step.on_device(*data(case))
+    return Step(lambda: float(step(x, y)), lambda: step.trace_count)
 
 
 def _keras_step(case):
     """The tutorial's step: ``Sequential`` + a Keras optimizer + ``apply_gradients``."""
-    import tensorflow as tf
+    tf = backends.tensorflow()
 
     from bench.keras_bridge import keras_optimizer
-    from tf_impl import tutorial
+    from tf_impl import training, tutorial
 
     with tf.device(f"/{case.device.upper()}:0"):
         model = tutorial.build_model(weights(case))
         optimizer = keras_optimizer(case.optimizer, {})
-        single_step = tutorial.make_train_step(model, optimizer)
+        step = tutorial.make_train_step(model, optimizer)
         x, labels = data(case)
         x, y = tf.constant(x), tf.constant(np.eye(NUM_CLASSES, dtype=np.float32)[labels])
-    if case.steps_per_call == 1:
-        step = single_step
-    else:
-
-        @tf.function
-        def step(xs, ys):
-            loss = tf.zeros(())
-            for i in tf.range(case.steps_per_call):
-                loss = single_step(xs[i], ys[i])
-            return loss
+    if case.steps_per_call > 1:  # the K batches of a call in one graph loop, as ours
+        step = training.compile_step(step, "function", case.steps_per_call, x, y)
 
     def run():
         with tf.device(f"/{case.device.upper()}:0"):
             return step(x, y).numpy()
 
     return Step(run, lambda: step.experimental_get_tracing_count())
-
-
-def _jax_step(case):
-    import jax
-
-    from jax_impl import optimizers, training
-
-    device = jax.devices(case.device)[0]
-    optimizer = optimizers.get(case.optimizer)
-    params = jax.device_put(weights(case), device)
-    carry = {"params": params, "state": jax.device_put(optimizer.init(params), device)}
-    x, y = jax.device_put(data(case), device)
-    step = training.make_train_step(optimizer, steps_per_call=case.steps_per_call)
-
-    def run():
-        carry["params"], carry["state"], loss = step(carry["params"], carry["state"], x, y)
-        return loss.block_until_ready()
-
-    return Step(run, lambda: step.trace_count)
-
-
-def _tf_mirrored_step(case):
-    """The data-parallel step under MirroredStrategy over ``case.replicas`` devices."""
-    import tensorflow as tf
-
-    from tf_impl import distributed, optimizers
-
-    strategy = distributed.mirrored_strategy(case.replicas)
-    step = distributed.DataParallelTrainStep(
-        strategy, weights(case), optimizers.get(case.optimizer), dtype=tf.float32
-    )
-    x, y = data(case)
-    return Step(lambda: step(x, y).numpy(), lambda: step._step.experimental_get_tracing_count())
-
-
-def _jax_sharded_step(case):
-    """The data-parallel step with the batch sharded over ``case.replicas`` JAX devices."""
-    import jax
-
-    from jax_impl import distributed, optimizers
-
-    optimizer = optimizers.get(case.optimizer)
-    step = distributed.DataParallelTrainStep(distributed.data_mesh(case.replicas), optimizer)
-    params = jax.tree.map(jax.numpy.asarray, weights(case))
-    carry = {"params": params, "state": optimizer.init(params)}
-    x, y = data(case)
-
-    def run():
-        carry["params"], carry["state"], loss = step(carry["params"], carry["state"], x, y)
-        return loss.block_until_ready()
-
-    return Step(run, lambda: step.trace_count)

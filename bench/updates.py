@@ -27,7 +27,6 @@ OPTAX_NAMES = {
     "adafactor": "adafactor",
 }
 IMPLEMENTATIONS = ("tf_impl", "keras", "jax_impl", "optax")
-FRAMEWORK = {"tf_impl": "tensorflow", "keras": "tensorflow", "jax_impl": "jax", "optax": "jax"}
 
 
 def update_cases(optimizers):
@@ -35,7 +34,7 @@ def update_cases(optimizers):
         for implementation in IMPLEMENTATIONS:
             if implementation == "optax" and optimizer not in OPTAX_NAMES:
                 continue
-            if backends.installed(FRAMEWORK[implementation]):
+            if backends.installed(backends.FRAMEWORK[implementation]):
                 yield implementation, optimizer
 
 
@@ -50,8 +49,7 @@ def build_update(implementation, optimizer_name):
     """A callable making one synchronised optimizer update."""
     params, grads = _weights_and_grads()
     if implementation in ("tf_impl", "keras"):
-        import tensorflow as tf
-
+        tf = backends.tensorflow()
         if implementation == "keras":
             import keras
 

@@ -5,7 +5,7 @@ oracle's lines, pure), ``make_train_step`` (a ``TrainStep`` holding the weights 
 optimizer state, ``step(x, y) -> loss``: the one way gdkit builds a step) and
 ``fit``. The modes:
 
-- ``mode="jit"``: ``train_step`` compiled by ``jax.jit`` (``CompiledTrainStep``);
+- ``mode="jit"``: ``train_step`` compiled by ``jax.jit`` (``CompiledStep``);
 - ``mode="sharded"``: the data-parallel step with the batch sharded over
   ``replicas`` devices (``jax_impl.distributed``).
 
@@ -20,7 +20,9 @@ the smaller last batch.
 
 Fused steps. ``steps_per_call=K`` runs K training steps inside one compiled call:
 ``xs`` has shape (K, B, ...), ``ys`` (K, B, ...), and ``jax.lax.scan`` carries
-(params, state) through them, returning the last loss. A jitted call costs only a
+(params, state) through them, returning the last loss. ``CompiledStep`` is that loop
+and the compilation, in one place: ``bench.parts`` times the pieces of a step
+through it too. A jitted call costs only a
 few microseconds here, but fusing still removes K − 1 dispatches and host syncs.
 """
 
@@ -47,28 +49,39 @@ def train_step(params, state, x, y, optimizer, activation="relu", loss="softmax_
     return params, state, loss_value
 
 
-class CompiledTrainStep:
-    """``(params, state, x, y) -> (params, state, loss)``: ``train_step`` under ``jax.jit``."""
+class CompiledStep:
+    """``call(params, state, x, y) -> (params, state, result)``: ``one_batch``, of the same
+    signature, on each of the K batches of a call, compiled by ``jax.jit``.
 
-    def __init__(self, optimizer, steps_per_call, activation, loss):
+    With K > 1, ``x`` has shape (K, B, ...) and ``jax.lax.scan`` carries
+    (params, state, result) from one batch to the next; the call returns the last.
+    """
+
+    def __init__(self, one_batch, steps_per_call):
         self.trace_count = 0
 
-        def traced_step(params, state, x, y):
+        def traced(params, state, x, y):
             self.trace_count += 1  # Python runs this only while tracing
             if steps_per_call == 1:
-                return train_step(params, state, x, y, optimizer, activation, loss)
+                return one_batch(params, state, x, y)
 
-            def one_step(carry, batch):
-                params, state, loss_value = train_step(*carry, *batch, optimizer, activation, loss)
-                return (params, state), loss_value
+            def next_batch(carry, batch):
+                params, state, _ = carry
+                return one_batch(params, state, *batch), None
 
-            (params, state), losses = jax.lax.scan(one_step, (params, state), (x, y))
-            return params, state, losses[-1]
+            first = one_batch(params, state, x[0], y[0])
+            return jax.lax.scan(next_batch, first, (x[1:], y[1:]))[0]
 
-        self._jitted = jax.jit(traced_step)
+        self._jitted = jax.jit(traced)
 
     def __call__(self, params, state, x, y):
         return self._jitted(params, state, x, y)
+
+
+def compile_step(one_batch, steps_per_call):
+    """``one_batch(params, state, x, y) -> (params, state, result)`` over the K batches of
+    a call, compiled: a ``CompiledStep``."""
+    return CompiledStep(one_batch, steps_per_call)
 
 
 class TrainStep:
@@ -126,8 +139,11 @@ def make_train_step(
         mesh = distributed.data_mesh(int(replicas))
         compiled = distributed.DataParallelTrainStep(mesh, optimizer, activation, loss)
         return TrainStep(params, optimizer, compiled, device=None)
-    compiled = CompiledTrainStep(optimizer, int(steps_per_call), activation, loss)
-    return TrainStep(params, optimizer, compiled, device)
+
+    def one_step(params, state, x, y):
+        return train_step(params, state, x, y, optimizer, activation, loss)
+
+    return TrainStep(params, optimizer, compile_step(one_step, int(steps_per_call)), device)
 
 
 def fit(

@@ -75,6 +75,24 @@ def check_step_options(mode, modes, data_parallel_modes, steps_per_call, replica
         )
 
 
+def compile_step(one_batch, steps_per_call):
+    """``call(params, state, x, y) -> (params, state, result)``: ``one_batch``, of the same
+    signature, on each of the K batches of a call; returns the last result.
+
+    With K > 1, ``x`` has shape (K, B, ...). NumPy compiles nothing: this is the loop
+    that the twins' ``compile_step`` puts inside one compiled call.
+    """
+    if steps_per_call == 1:
+        return one_batch
+
+    def each_batch(params, state, xs, ys):
+        for x, y in zip(xs, ys, strict=True):
+            params, state, result = one_batch(params, state, x, y)
+        return params, state, result
+
+    return each_batch
+
+
 class TrainStep:
     """``step(x, y) -> loss``: ``train_step`` on the weights and state it holds.
 
@@ -88,23 +106,16 @@ class TrainStep:
     def __init__(self, params, optimizer, steps_per_call, activation, loss):
         self.params = {name: np.asarray(value) for name, value in params.items()}
         self.state = optimizer.init(self.params)
-        self.optimizer, self.steps_per_call = optimizer, steps_per_call
-        self.activation, self.loss = activation, loss
+
+        def one_step(params, state, x, y):
+            return train_step(params, state, x, y, optimizer, activation, loss)
+
+        self._call = compile_step(one_step, steps_per_call)
 
     def __call__(self, x, y):
-        batches_of_call = [(x, y)] if self.steps_per_call == 1 else zip(x, y, strict=True)
         # Overflow turns the loss non-finite; the caller reports it (``fit``: check_finite).
         with np.errstate(over="ignore", invalid="ignore"):
-            for x_batch, y_batch in batches_of_call:
-                self.params, self.state, loss_value = train_step(
-                    self.params,
-                    self.state,
-                    x_batch,
-                    y_batch,
-                    self.optimizer,
-                    self.activation,
-                    self.loss,
-                )
+            self.params, self.state, loss_value = self._call(self.params, self.state, x, y)
         return loss_value
 
     def on_device(self, *arrays):

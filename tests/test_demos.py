@@ -72,7 +72,7 @@ def test_the_cli_writes_a_sensible_png(tmp_path, monkeypatch):
         (["demo"], "Name a demo"),
         (["demo", "exploding", "--backend", "torch"], "'torch' is not one of"),
         (["demo", "exploding", "--seed", "x"], "'x' is not a valid integer"),
-        (["demo", "exploding", "--out", "/proc/gdkit"], "cannot write to /proc/gdkit"),
+        (["demo", "exploding", "--out", "/proc/gdkit"], "cannot make /proc/gdkit"),
     ],
 )
 def test_demo_user_mistakes_exit_2(args, fragment):

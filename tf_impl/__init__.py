@@ -5,36 +5,22 @@ state, train steps eager, in ``tf.function`` and with XLA. Module for module and
 name for name the same as ``reference``, and checked against it and against
 ``keras.optimizers`` in the test suite.
 
-TensorFlow is quiet here by default: its C++ log level is set to errors only, and
-the lines it writes to stderr while loading (before its logging starts) are
-dropped. Set ``TF_CPP_MIN_LOG_LEVEL`` yourself to see them all.
+TensorFlow starts quietly here: the log lines it prints while loading are dropped
+(``reference.native_log`` says which, and why ``TF_CPP_MIN_LOG_LEVEL`` alone cannot),
+and its C++ log level is warnings off, errors on (``TF_CPP_MIN_LOG_LEVEL=2``) unless
+you set one. ``TF_CPP_MIN_LOG_LEVEL=0`` shows everything.
 """
 
-import contextlib
 import os
-import sys
 
+from reference import native_log
 
-@contextlib.contextmanager
-def _native_stderr_dropped():
-    """Send what C++ code writes to file descriptor 2 to /dev/null for a while."""
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # no real stderr (captured, embedded)
-        yield
-        return
-    sys.stderr.flush()
-    saved, devnull = os.dup(fd), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, fd)
-    try:
-        yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-        os.close(devnull)
+if not native_log.verbose():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+with native_log.startup_log_filtered():
+    import tensorflow
 
-
-if "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    with _native_stderr_dropped():
-        import tensorflow  # noqa: F401
+    # The first look for devices probes CUDA (a cuInit error where there is no GPU):
+    # done here, inside the filter. It does not start the runtime, so logical devices
+    # (``distributed.use_logical_cpus``) can still be configured afterwards.
+    tensorflow.config.list_physical_devices()

@@ -7,7 +7,7 @@ the same step on its own shard of the batch:
     g   = Σ_r (n_r / B) · g_r                (all-reduce SUM of the size-weighted g_r)
     θ  ← optimizer.update(g, state, θ)       (identical on every replica)
 
-``reference.data_parallel`` shows why this equals the single-device step. The weights
+``reference.distributed`` shows why this equals the single-device step. The weights
 and optimizer slots are created under the strategy's scope with aggregation
 ``ONLY_FIRST_REPLICA``: after the all-reduce every replica computes the same update,
 and assigning it in replica context keeps one copy.
@@ -19,7 +19,7 @@ On a CPU-only machine, ``use_logical_cpus(R)`` splits the CPU into R logical dev
 import numpy as np
 import tensorflow as tf
 
-from reference.data_parallel import shard
+from reference.distributed import shard
 from tf_impl import losses, mlp
 
 
@@ -114,8 +114,16 @@ class DataParallelTrainStep:
         loss_value = self._step(*_distribute(self.strategy, shards, self.dtype), len(x))
         return self.strategy.experimental_local_results(loss_value)[0]
 
+    def on_device(self, *arrays):
+        """The batch stays on the host: each call shards it over the replicas."""
+        return arrays
+
     def weights(self):
         return {k: v.numpy() for k, v in self.params.items()}
+
+    @property
+    def trace_count(self):
+        return self._step.experimental_get_tracing_count()
 
 
 class KerasDataParallelTrainStep:

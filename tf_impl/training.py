@@ -21,7 +21,9 @@ number of traces (0 in eager mode).
 Fused steps. ``steps_per_call=K`` runs K training steps inside one call, the way
 Keras's ``steps_per_execution`` does: the step takes ``xs`` of shape (K, B, ...) and
 ``ys`` of shape (K, B, ...), loops over them with ``tf.range`` (a ``tf.while_loop``
-in the graph) and returns the last loss. On a small model the fixed cost of calling
+in the graph) and returns the last loss. ``compile_step`` is that loop and the
+compilation of each mode, in one place: ``bench.parts`` times the pieces of a step
+through it too. On a small model the fixed cost of calling
 a ``tf.function`` (over 100 µs) dwarfs the arithmetic; fusing pays it once per K steps.
 """
 
@@ -51,6 +53,34 @@ def train_step(params, state, x, y, optimizer, activation="relu", loss="softmax_
     return params, state, loss_value
 
 
+def compile_step(one_batch, mode, steps_per_call, x, y):
+    """``call(x, y)``: ``one_batch(x, y) -> result`` on each of the K batches of a call,
+    run the way ``mode`` runs, for inputs shaped like ``x`` and ``y``; returns the last result.
+
+    With K > 1, ``x`` has shape (K, B, ...): a ``tf.range`` loop (a ``tf.while_loop`` in a
+    graph) takes one batch per iteration. In ``"function"`` and ``"xla"`` the call is a
+    ``tf.function`` whose batch dimension is ``None``, traced once for every batch size.
+    """
+
+    def each_batch(xs, ys):
+        result = one_batch(xs[0], ys[0])
+        for i in tf.range(1, steps_per_call):
+            # Each step waits for the last one's update; run iterations one after another
+            # (a tf.while_loop overlaps up to 10), so a loop without that wait does too.
+            tf.autograph.experimental.set_loop_options(parallel_iterations=1)
+            result = one_batch(xs[i], ys[i])
+        return result
+
+    call = one_batch if steps_per_call == 1 else each_batch
+    if mode == "eager":
+        return call
+    fused = int(steps_per_call > 1)  # a leading axis of K batches comes before the batch
+    signature = [
+        tf.TensorSpec((*a.shape[:fused], None, *a.shape[fused + 1 :]), a.dtype) for a in (x, y)
+    ]
+    return tf.function(call, input_signature=signature, jit_compile=mode == "xla")
+
+
 class TrainStep:
     """``step(x, y) -> loss``: ``train_step`` on the ``tf.Variable``s it holds, in one mode."""
 
@@ -68,37 +98,19 @@ class TrainStep:
         def one_step(x, y):
             return train_step(self.params, self.state, x, y, optimizer, activation, loss)[2]
 
-        dtype = next(iter(self.params.values())).dtype
-
-        def fused_steps(xs, ys):
-            loss_value = tf.zeros((), dtype)
-            for i in tf.range(steps_per_call):
-                loss_value = one_step(xs[i], ys[i])
-            return loss_value
-
-        self._python_step = one_step if steps_per_call == 1 else fused_steps
+        self._one_step = one_step
+        self._call = None
 
     def _placed(self):
         return contextlib.nullcontext() if self.device is None else tf.device(self.device)
 
-    def _compile(self, x, y):
-        fused = int(self.steps_per_call > 1)  # a leading axis of K steps comes before the batch
-        signature = [
-            tf.TensorSpec((*x.shape[:fused], None, *x.shape[fused + 1 :]), x.dtype),
-            tf.TensorSpec((*y.shape[:fused], None, *y.shape[fused + 1 :]), y.dtype),
-        ]
-        return tf.function(
-            self._python_step, input_signature=signature, jit_compile=self.mode == "xla"
-        )
-
     def __call__(self, x, y):
         with self._placed():
             x, y = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
-            if self.mode == "eager":
-                return self._python_step(x, y)
-            if self.compiled is None:
-                self.compiled = self._compile(x, y)
-            return self.compiled(x, y)
+            if self._call is None:
+                self._call = compile_step(self._one_step, self.mode, self.steps_per_call, x, y)
+                self.compiled = None if self.mode == "eager" else self._call
+            return self._call(x, y)
 
     def on_device(self, *arrays):
         """The arrays as tensors on the step's device, so a call copies nothing."""
@@ -160,13 +172,14 @@ def fit(
     loss="softmax_cross_entropy",
     mode="function",
 ):
-    """Train ``params`` (``tf.Variable``s) in place; returns ``(params, history)``.
+    """Train ``params`` (``tf.Variable``s trained in place, or NumPy arrays copied into new
+    ones); returns ``(params, history)`` with the ``tf.Variable``s.
 
     The batches are the oracle's (``reference.training.batches``): the same seed
     gives the same shuffle order as ``reference.training.fit``.
     """
     x, y = np.asarray(x), np.asarray(y)
-    x = x.astype(params["dense_0/kernel"].dtype.as_numpy_dtype)
+    x = x.astype(tf.as_dtype(params["dense_0/kernel"].dtype).as_numpy_dtype)
     step = make_train_step(params, optimizer, mode=mode, activation=activation, loss=loss)
     history = []
     for step_index, index in enumerate(batches(len(x), batch_size, epochs, seed)):

@@ -1,9 +1,12 @@
-"""What the demos share: the result type, data, and running any backend's pieces."""
+"""What the demos share: the result type, data, and any backend's pieces and steps."""
 
 import dataclasses
+import importlib
 import pathlib
 
 import numpy as np
+
+from bench import backends
 
 BACKENDS = ("numpy", "tf", "jax")
 
@@ -85,7 +88,7 @@ def optimizer_path(backend, name, hyper, gradient, start, steps):
             params, state = optimizer.update({"x": gradient(params["x"])}, state, params)
             path.append(params["x"])
     elif backend == "tf":
-        import tensorflow as tf
+        tf = backends.tensorflow()
 
         from tf_impl import optimizers
 
@@ -112,6 +115,27 @@ def optimizer_path(backend, name, hyper, gradient, start, steps):
     return np.array(path)
 
 
+def backend_module(backend, name):
+    """The backend's module ``name``: ``backend_module("tf", "training")`` is tf_impl's."""
+    if backend == "tf":
+        backends.tensorflow().get_logger().setLevel("ERROR")  # a demo retraces on purpose
+    return importlib.import_module(f"{backends.PACKAGE[backend]}.{name}")
+
+
+def _weights_for(backend, params):
+    """NumPy weights as the backend trains them: float64 in NumPy, float32 in TF and JAX."""
+    dtype = np.float64 if backend == "numpy" else np.float32
+    return {name: np.asarray(value, dtype) for name, value in params.items()}
+
+
+def make_step(backend, params, optimizer, hyper, activation="relu"):
+    """The backend's ``training.make_train_step`` from NumPy ``params``: ``step(x, y) -> loss``,
+    ``step.weights()`` the NumPy weights now."""
+    training = backend_module(backend, "training")
+    optimizer = backend_module(backend, "optimizers").get(optimizer, **hyper)
+    return training.make_train_step(_weights_for(backend, params), optimizer, activation=activation)
+
+
 def train(
     backend,
     params,
@@ -126,48 +150,12 @@ def train(
     loss="softmax_cross_entropy",
 ):
     """Train an MLP from NumPy ``params`` with the backend's ``fit``: ``(params, history)``."""
-    if backend == "numpy":
-        from reference import optimizers, training
-
-        return training.fit(
-            params,
-            x,
-            y,
-            optimizers.get(optimizer, **hyper),
-            batch_size,
-            epochs,
-            seed,
-            activation,
-            loss,
-        )
-    if backend == "tf":
-        import tensorflow as tf
-
-        from tf_impl import optimizers, training
-
-        tf.get_logger().setLevel("ERROR")  # a demo retraces on purpose when its rate changes
-        variables = {k: tf.Variable(v.astype(np.float32)) for k, v in params.items()}
-        variables, history = training.fit(
-            variables,
-            x,
-            y,
-            optimizers.get(optimizer, **hyper),
-            batch_size,
-            epochs,
-            seed,
-            activation,
-            loss,
-        )
-        return {k: v.numpy() for k, v in variables.items()}, history
-    import jax.numpy as jnp
-
-    from jax_impl import optimizers, training
-
-    arrays = {k: jnp.asarray(v, jnp.float32) for k, v in params.items()}
-    arrays, history = training.fit(
-        arrays, x, y, optimizers.get(optimizer, **hyper), batch_size, epochs, seed, activation, loss
+    training = backend_module(backend, "training")
+    optimizer = backend_module(backend, "optimizers").get(optimizer, **hyper)
+    trained, history = training.fit(
+        _weights_for(backend, params), x, y, optimizer, batch_size, epochs, seed, activation, loss
     )
-    return {k: np.asarray(v) for k, v in arrays.items()}, history
+    return {name: np.asarray(value) for name, value in trained.items()}, history
 
 
 def loss_and_grads(backend, params, x, y, activation="relu", loss="softmax_cross_entropy"):
@@ -177,7 +165,7 @@ def loss_and_grads(backend, params, x, y, activation="relu", loss="softmax_cross
 
         return mlp.loss_and_grads(params, x, y, activation, loss)
     if backend == "tf":
-        import tensorflow as tf
+        tf = backends.tensorflow()
 
         from tf_impl import mlp
 
@@ -195,67 +183,3 @@ def loss_and_grads(backend, params, x, y, activation="relu", loss="softmax_cross
         arrays, jnp.asarray(x, jnp.float32), jnp.asarray(y), activation, loss
     )
     return float(value), {k: np.asarray(g) for k, g in grads.items()}
-
-
-def stepper(backend, params, optimizer, hyper, activation="relu"):
-    """``step(x, y) -> (loss, gradient norm)``: one SGD-family step of the backend's optimizer,
-    reporting the global gradient norm it saw; ``step.params()`` gives NumPy weights."""
-    if backend == "numpy":
-        from reference import mlp, optimizers
-
-        opt = optimizers.get(optimizer, **hyper)
-        carry = {"params": params, "state": opt.init(params)}
-
-        def step(x, y):
-            with np.errstate(over="ignore", invalid="ignore"):  # exploding runs overflow on purpose
-                loss, grads = mlp.loss_and_grads(carry["params"], x, y, activation)
-                carry["params"], carry["state"] = opt.update(grads, carry["state"], carry["params"])
-                norm = np.sqrt(sum(np.sum(g * g) for g in grads.values()))
-            return float(loss), float(norm)
-
-        step.params = lambda: carry["params"]
-        return step
-    if backend == "tf":
-        import tensorflow as tf
-
-        from tf_impl import clipping, mlp, optimizers
-
-        opt = optimizers.get(optimizer, **hyper)
-        variables = {k: tf.Variable(v.astype(np.float32)) for k, v in params.items()}
-        state = opt.init(variables)
-
-        @tf.function
-        def compiled(x, y):
-            loss, grads = mlp.loss_and_grads(variables, x, y, activation)
-            opt.update(grads, state, variables)
-            return loss, clipping.global_norm(grads)
-
-        def step(x, y):
-            loss, norm = compiled(tf.constant(x, tf.float32), tf.constant(y))
-            return float(loss), float(norm)
-
-        step.params = lambda: {k: v.numpy() for k, v in variables.items()}
-        return step
-    import jax
-    import jax.numpy as jnp
-
-    from jax_impl import clipping, mlp, optimizers
-
-    opt = optimizers.get(optimizer, **hyper)
-    carry = {"params": {k: jnp.asarray(v, jnp.float32) for k, v in params.items()}}
-    carry["state"] = opt.init(carry["params"])
-
-    @jax.jit
-    def compiled(params, state, x, y):
-        loss, grads = mlp.loss_and_grads(params, x, y, activation)
-        params, state = opt.update(grads, state, params)
-        return params, state, loss, clipping.global_norm(grads)
-
-    def step(x, y):
-        carry["params"], carry["state"], loss, norm = compiled(
-            carry["params"], carry["state"], jnp.asarray(x, jnp.float32), jnp.asarray(y)
-        )
-        return float(loss), float(norm)
-
-    step.params = lambda: {k: np.asarray(v) for k, v in carry["params"].items()}
-    return step

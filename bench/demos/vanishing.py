@@ -10,7 +10,7 @@ normalisation keeps σ in its steep middle.
 import numpy as np
 
 from bench.demos import deep_nets
-from bench.demos.common import Result, load_data, loss_and_grads, new_figure, stepper
+from bench.demos.common import Result, load_data, loss_and_grads, make_step, new_figure
 from reference import mlp
 
 DEPTH, WIDTH, RATE = 10, 32, 0.5
@@ -48,11 +48,11 @@ def run(backend="tf", seed=0, fast=False, data="digits"):
         if name in ("sigmoid", "relu (He init)"):
             activation = name.split()[0]
             _, grads = loss_and_grads(backend, params, x[sample], y[sample], activation)
-            step = stepper(backend, params, "sgd", {"learning_rate": RATE}, activation)
+            step = make_step(backend, params, "sgd", {"learning_rate": RATE}, activation)
             for _ in range(steps):
                 index = rng.choice(len(x), 128, replace=False)
                 step(x[index], y[index])
-            trained = step.params()
+            trained = step.weights()
         else:
             kind = "residual" if name.startswith("residual") else "batchnorm"
             _, grads = deep_nets.loss_and_grads(kind, params, x[sample], y[sample])
