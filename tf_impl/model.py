@@ -77,6 +77,10 @@ def layer_forward(kind, config, params, state, x, training, mask):
     return y, state
 
 
+# Every branch here and in tf_impl.layers is on Python values (the specs, ``training``),
+# never on tensors, so AutoGraph has nothing to convert; letting it try made tracing the
+# digits CNN's training step take 11 s (measured) instead of under 1 s.
+@tf.autograph.experimental.do_not_convert
 def forward(specs, params, state, x, training=False, dropout_masks=None):
     """``(logits, new_state)``; new_state holds tensors (the moving statistics' new values)."""
     names = layer_names(specs)
@@ -91,6 +95,7 @@ def forward(specs, params, state, x, training=False, dropout_masks=None):
     return x, new_state
 
 
+@tf.autograph.experimental.do_not_convert
 def loss_and_grads(
     specs, params, state, x, y, training=True, dropout_masks=None, loss="softmax_cross_entropy"
 ):
