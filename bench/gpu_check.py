@@ -175,7 +175,10 @@ def main(argv=None):
     results = check_equivalence(args.case or list(CASES), console)
     console.print(checks.table(results))
     failed = sum(not result["passed"] for result in results)
-    console.print(f"equivalence on the GPU: {len(results) - failed} passed, {failed} failed")
+    console.print(
+        f"equivalence on the GPU: {len(results) - failed} passed, {failed} failed "
+        f"({time.perf_counter() - started:.0f} s)"
+    )
     (out / "gpu-equivalence.json").write_text(json.dumps(results, indent=2))
 
     import click

@@ -266,7 +266,7 @@ def test_gpu_check_with_a_faked_gpu_and_no_tensorflow(tmp_path):
     arguments += ["--quick", "--out", str(tmp_path / "out")]
     result = run_python(tmp_path, arguments)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    assert "equivalence on the GPU: 3 passed, 0 failed" in result.stdout
+    assert "equivalence on the GPU: 3 passed, 0 failed (" in result.stdout
     for run in ("float64, 30 steps", "float32, float32 matmuls, 30 steps", "1 step"):
         assert run in result.stdout
     assert "GPU over CPU" in result.stdout
