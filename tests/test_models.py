@@ -394,3 +394,41 @@ def test_training_without_a_dropout_mask_raises_the_same_error(backend):
             model.loss_and_grads(specs, params, state, x, y, True, None)
         else:
             twin_loss_and_grads(backend, specs, params, state, x, y, None)
+
+
+LAYERING_SCRIPT = """
+import sys
+BLOCKED = {blocked!r}
+class Blocker:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError(f"blocked for this test: {{name}}")
+sys.meta_path.insert(0, Blocker())
+import numpy as np
+from {package} import model
+from reference import model_presets
+input_shape, specs = model_presets.PRESETS["digits_cnn"]
+params, state = model.init_params(specs, input_shape, seed=0)
+x = np.zeros((2, *input_shape)); y = np.array([1, 2])
+print(float(model.loss_and_grads(specs, params, state, x, y)[0]) > 0)
+"""
+
+
+@pytest.mark.parametrize(
+    "package, blocked",
+    [
+        ("reference", ["tensorflow", "keras", "jax", "optax", "tf_impl", "jax_impl"]),
+        pytest.param("tf_impl", ["jax", "jax_impl", "optax"], marks=pytest.mark.slow),
+        pytest.param("jax_impl", ["tensorflow", "keras", "tf_impl"], marks=pytest.mark.slow),
+    ],
+)
+def test_each_backends_model_and_layers_work_with_the_others_unimportable(package, blocked):
+    import subprocess
+    import sys
+
+    script = LAYERING_SCRIPT.format(package=package, blocked=blocked)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[-1] == "True"
