@@ -23,6 +23,7 @@ holds the input checks the three backends share.
 
 from reference.layers import (  # noqa: F401  (layers.conv.conv2d_forward after one import)
     activation,
+    attention,
     conv,
     dense,
     dropout,
@@ -30,5 +31,6 @@ from reference.layers import (  # noqa: F401  (layers.conv.conv2d_forward after 
     merge,
     normalization,
     pooling,
+    recurrent,
     reshape,
 )
