@@ -218,3 +218,36 @@ def test_embedding_rejects_an_index_out_of_range_in_every_backend():
             ValueError, match=r"Embedding: indices must lie in \[0, 3\); got values from -1 to 2"
         ):
             layers.embedding.embedding_forward(params, np.array([0, -1, 2]))
+
+
+SYNC_TOLERANCE = 1e-12  # synchronised batch norm vs the single-device oracle; measured 5.7e-16
+
+
+def _sync_run(backend):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.sync_batch_norm_runs", backend],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_jax_synchronized_batch_norm_under_shard_map_is_the_single_device_layer():
+    report = _sync_run("jax")
+    assert report["devices"] == 4
+    assert report["synchronized"] <= SYNC_TOLERANCE
+
+
+@pytest.mark.slow  # a fresh TensorFlow process with 4 logical CPUs: 20 s here
+def test_tf_synchronized_batch_norm_under_mirrored_strategy_is_the_single_device_layer():
+    report = _sync_run("tf")
+    assert report["replicas_agree"]
+    assert report["synchronized"] <= SYNC_TOLERANCE

@@ -9,6 +9,7 @@ backend (inside ``jax.jit`` too: shapes are static).
 
 from jax_impl.layers import (  # noqa: F401  (layers.conv.conv2d_forward after one import)
     activation,
+    attention,
     conv,
     dense,
     dropout,
@@ -16,5 +17,6 @@ from jax_impl.layers import (  # noqa: F401  (layers.conv.conv2d_forward after o
     merge,
     normalization,
     pooling,
+    recurrent,
     reshape,
 )

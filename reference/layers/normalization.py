@@ -88,3 +88,69 @@ def layer_normalization_backward(dy, cache):
     centred = dnormalized - dnormalized.mean(axis=-1, keepdims=True)
     correction = normalized * (dnormalized * normalized).mean(axis=-1, keepdims=True)
     return (centred - correction) * inverse_std, grads
+
+
+def synchronized_batch_normalization_forward(
+    params, state, shards, training, momentum=0.99, epsilon=1e-3
+):
+    """Batch norm over R replicas' shards with all-reduced statistics ("sync batch norm").
+
+    Under data parallelism each replica holds one shard x_r of the batch (n_r cells
+    per channel, Σ n_r = B). Plain batch norm would normalise each shard by its own
+    mean and variance: a different forward pass from one device's. Here the statistics
+    are all-reduced sums, in two passes, the same in every backend:
+
+        μ  = (Σ_r Σ x_r) / B                 (all-reduce the sums and the counts)
+        σ² = (Σ_r Σ (x_r − μ)²) / B          (all-reduce again, around the global μ)
+
+    so every replica normalises with the whole batch's μ and σ², and the outputs and
+    the moving statistics equal the single-device ones, with unequal shards too.
+    Returns ``(ys, new_state, cache)``, one output per shard.
+    """
+    if not training:
+        outputs = [
+            batch_normalization_forward(params, state, x, False, momentum, epsilon) for x in shards
+        ]
+        return [y for y, _, _ in outputs], state, ("inference", [c for _, _, c in outputs])
+    axes = tuple(range(shards[0].ndim - 1))
+    total = sum(x.size // x.shape[-1] for x in shards)
+    mean = sum(x.sum(axis=axes) for x in shards) / total
+    variance = sum(((x - mean) ** 2).sum(axis=axes) for x in shards) / total
+    batch_statistics = {"moving_mean": mean, "moving_variance": variance}
+    outputs = [
+        batch_normalization_forward(params, batch_statistics, x, False, momentum, epsilon)
+        for x in shards
+    ]
+    new_state = {
+        "moving_mean": state["moving_mean"] * momentum + mean * (1 - momentum),
+        "moving_variance": state["moving_variance"] * momentum + variance * (1 - momentum),
+    }
+    return [y for y, _, _ in outputs], new_state, ("training", [c for _, _, c in outputs])
+
+
+def synchronized_batch_normalization_backward(dys, cache):
+    """The backward needs an all-reduce too: the training formula's two means run over
+    the whole batch, so each replica sums its Σ dx̂ and Σ dx̂ ⊙ x̂, the sums are
+    all-reduced, and then
+
+        dx_r = (dx̂_r − Σ dx̂ / B − x̂_r ⊙ Σ(dx̂ ⊙ x̂) / B) / σ,   dx̂_r = γ dy_r
+        dγ = Σ_r Σ dy_r ⊙ x̂_r,  dβ = Σ_r Σ dy_r   (all-reduced sums, as any weight's)
+    """
+    mode, caches = cache
+    results = [batch_normalization_backward(dy, c) for dy, c in zip(dys, caches, strict=True)]
+    grads = {
+        name: sum(layer_grads[name] for _, layer_grads in results) for name in ("gamma", "beta")
+    }
+    if mode == "inference":
+        return [dx for dx, _ in results], grads
+    normalized = [c[0] for c in caches]
+    inverse_std, gamma, _, axes = caches[0][1:]
+    total = sum(x.size // x.shape[-1] for x in normalized)
+    dnormalized = [dy * gamma for dy in dys]
+    sum_dnormalized = sum(d.sum(axis=axes) for d in dnormalized)
+    sum_product = sum((d * x).sum(axis=axes) for d, x in zip(dnormalized, normalized, strict=True))
+    dxs = [
+        (d - sum_dnormalized / total - x * sum_product / total) * inverse_std
+        for d, x in zip(dnormalized, normalized, strict=True)
+    ]
+    return dxs, grads

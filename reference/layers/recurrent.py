@@ -29,7 +29,7 @@ grows or dies geometrically — exploding and vanishing gradients through time.
 
 import numpy as np
 
-from reference.layers.sequence_checks import check_initial_state, check_sequence
+from reference.layers.sequence_checks import given_initial_states
 
 
 def orthogonal(rng, shape):
@@ -49,16 +49,10 @@ def sigmoid(z):
 
 
 def _start(layer, params, x, initial_state, units, count):
-    """The checked input and the ``count`` initial states (zeros when none is given)."""
-    check_sequence(layer, x.shape, params["kernel"].shape[0])
-    batch = x.shape[0]
-    if initial_state is None:
-        return [np.zeros((batch, units), x.dtype) for _ in range(count)]
-    states = [initial_state] if count == 1 else list(initial_state)
-    if len(states) != count:
-        raise ValueError(f"{layer}: expected {count} initial states, got {len(states)}.")
-    check_initial_state(layer, states, batch, units)
-    return states
+    """The ``count`` initial states, checked; zeros when none is given."""
+    features = params["kernel"].shape[0]
+    states = given_initial_states(layer, x, features, initial_state, units, count)
+    return states or [np.zeros((x.shape[0], units), x.dtype) for _ in range(count)]
 
 
 def _output(hidden, return_sequences):

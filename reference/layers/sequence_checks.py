@@ -46,6 +46,20 @@ def check_initial_state(layer, states, batch, units):
             )
 
 
+def given_initial_states(layer, x, features, initial_state, units, count):
+    """Checks the sequence and the initial state; returns the ``count`` states as a list
+    (SimpleRNN and GRU take h₀, the LSTM the pair (h₀, c₀)), or ``None`` when none is
+    given and the backend starts from zeros."""
+    check_sequence(layer, x.shape, features)
+    if initial_state is None:
+        return None
+    states = [initial_state] if count == 1 else list(initial_state)
+    if len(states) != count:
+        raise ValueError(f"{layer}: expected {count} initial states, got {len(states)}.")
+    check_initial_state(layer, states, x.shape[0], units)
+    return states
+
+
 def check_attention_mask(layer, shape, batch, queries, keys):
     """attention_mask is (batch, query time, key time): True where a query may look."""
     given = _sizes(shape)

@@ -10,6 +10,7 @@ float64 array it may return float32 once the op has run in float32 in the proces
 
 from tf_impl.layers import (  # noqa: F401  (layers.conv.conv2d_forward after one import)
     activation,
+    attention,
     conv,
     dense,
     dropout,
@@ -17,5 +18,6 @@ from tf_impl.layers import (  # noqa: F401  (layers.conv.conv2d_forward after on
     merge,
     normalization,
     pooling,
+    recurrent,
     reshape,
 )
