@@ -251,3 +251,11 @@ def test_tf_synchronized_batch_norm_under_mirrored_strategy_is_the_single_device
     report = _sync_run("tf")
     assert report["replicas_agree"]
     assert report["synchronized"] <= SYNC_TOLERANCE
+
+
+def test_tf_max_pool_keeps_float64_numpy_input_after_a_float32_call():
+    """``tf.nn.max_pool2d`` itself returns float32 here, after a float32 call."""
+    x = np.random.default_rng(0).random((1, 4, 4, 1))
+    tf.nn.max_pool2d(x.astype(np.float32), 2, 2, "VALID")
+    assert tf_layers.pooling.max_pooling2d_forward(x, 2).dtype == tf.float64
+    assert tf_layers.pooling.average_pooling2d_forward(x, 2).dtype == tf.float64

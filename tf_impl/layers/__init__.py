@@ -4,8 +4,8 @@ The same modules and forward functions as ``reference.layers``, with the same
 arguments; each returns ``y`` alone (batch norm ``(y, new_state)``): the tape keeps
 what the backward needs, so there is no cache and no backward. Shapes are checked by
 the oracle's own checks, so a bad shape fails with the same message in every backend.
-Pass tensors, not NumPy float64 arrays, to ``tf.nn.max_pool2d`` paths: given a NumPy
-float64 array it may return float32 once the op has run in float32 in the process.
+The pooling layers convert their input to a tensor first: ``tf.nn.max_pool2d`` given a
+NumPy float64 array returns float32 once the op has run on float32 in the process.
 """
 
 from tf_impl.layers import (  # noqa: F401  (layers.conv.conv2d_forward after one import)
