@@ -53,9 +53,13 @@ def given_initial_states(layer, x, features, initial_state, units, count):
     check_sequence(layer, x.shape, features)
     if initial_state is None:
         return None
-    states = [initial_state] if count == 1 else list(initial_state)
+    states = [initial_state] if hasattr(initial_state, "shape") else list(initial_state)
     if len(states) != count:
-        raise ValueError(f"{layer}: expected {count} initial states, got {len(states)}.")
+        names = "h₀" if count == 1 else "h₀ and c₀"
+        raise ValueError(
+            f"{layer}: expected {count} initial state{'s' * (count > 1)} ({names}), "
+            f"got {len(states)}."
+        )
     check_initial_state(layer, states, x.shape[0], units)
     return states
 
