@@ -465,3 +465,103 @@ def test_data_parallel_step_with_synchronized_batch_norm_is_the_single_device_st
         max_relative_difference(local_grads[k], grads[k]) for k in grads if k not in zero
     )
     assert departure > PER_SHARD_DEPARTURE
+
+
+DROPOUT_STEPS = 20  # measured worst after 20 steps: weights 1.0e-13, moving statistics 4.1e-14
+
+
+@functools.cache
+def dropout_problem():
+    """The MLP with batch norm and dropout, a fixed batch, and one mask per step."""
+    from reference import data
+
+    input_shape, specs = model_presets.PRESETS["mlp_batch_norm_dropout"]
+    x, y = data.classification_problem(16, input_shape[0], 10, seed=4)
+    x = x + 0.5  # standardised columns would make the Dense output's batch mean the bias: 0
+    masks = [
+        model.dropout_masks(specs, input_shape, 16, seed=step) for step in range(DROPOUT_STEPS)
+    ]
+    return specs, x, y, masks
+
+
+def dropout_oracle_run():
+    specs, x, y, masks = dropout_problem()
+    params, state = model.init_params(specs, (784,), seed=0)
+    optimizer = optimizers.get("adam", **ADAM)
+    optimizer_state = optimizer.init(params)
+    for step_masks in masks:
+        _, grads, state = model.loss_and_grads(specs, params, state, x, y, True, step_masks)
+        params, optimizer_state = optimizer.update(grads, optimizer_state, params)
+    return params, state
+
+
+def dropout_tf_run():
+    specs, x, y, masks = dropout_problem()
+    params, state = tf_model.init_params(specs, (784,), seed=0)
+    optimizer = tf_optimizers.get("adam", **ADAM)
+    optimizer_state = optimizer.init(params)
+
+    @functools.partial(tf.function, autograph=False)
+    def step(x, y, step_masks):
+        _, grads, new_state = tf_model.loss_and_grads(specs, params, state, x, y, True, step_masks)
+        optimizer.update(grads, optimizer_state, params)
+        tf_model.assign_state(state, new_state)
+
+    for step_masks in masks:
+        step(tf.constant(x), tf.constant(y), {k: tf.constant(v) for k, v in step_masks.items()})
+    return {k: v.numpy() for k, v in params.items()}, {k: v.numpy() for k, v in state.items()}
+
+
+def dropout_jax_run():
+    specs, x, y, masks = dropout_problem()
+    optimizer = jax_optimizers.get("adam", **ADAM)
+
+    @jax.jit
+    def step(params, state, optimizer_state, step_masks):
+        _, grads, state = jax_model.loss_and_grads(specs, params, state, x, y, True, step_masks)
+        params, optimizer_state = optimizer.update(grads, optimizer_state, params)
+        return params, state, optimizer_state
+
+    with jax_impl.float64():
+        params, state = jax_model.init_params(specs, (784,), seed=0)
+        optimizer_state = optimizer.init(params)
+        for step_masks in masks:
+            params, state, optimizer_state = step(params, state, optimizer_state, step_masks)
+        return {k: np.asarray(v) for k, v in params.items()}, {
+            k: np.asarray(v) for k, v in state.items()
+        }
+
+
+def dropout_keras_run():
+    specs, x, y, masks = dropout_problem()
+    params, state = model.init_params(specs, (784,), seed=0)
+    keras_model = keras_sequential(specs, (784,), params, state, masks[0])
+    dropout_layer = keras_model.layers[model.layer_names(specs).index("dropout_3")]
+    optimizer = keras.optimizers.Adam(**ADAM)
+    cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True, dtype="float64")
+    for step_masks in masks:
+        dropout_layer.mask = step_masks["dropout_3"]
+        with tf.GradientTape() as tape:
+            loss = cross_entropy(y, keras_model(tf.constant(x), training=True))
+        grads = tape.gradient(loss, keras_model.trainable_variables)
+        optimizer.apply(grads, keras_model.trainable_variables)
+    tensors = {
+        f"{name}/{w.name}": w.numpy()
+        for name, layer in zip(model.layer_names(specs), keras_model.layers, strict=True)
+        for w in layer.weights
+    }
+    return {k: tensors[k] for k in params}, {k: tensors[k] for k in state}
+
+
+@pytest.mark.parametrize(
+    "runner",
+    [dropout_tf_run, dropout_jax_run, dropout_keras_run],
+    ids=["tf-function", "jax-jit", "keras"],
+)
+def test_mlp_with_dropout_20_adam_steps_with_one_shared_mask_sequence(runner):
+    params, state = runner()
+    oracle_params, oracle_state = dropout_oracle_run()
+    zero = biases_before_batch_norm(dropout_problem()[0])
+    assert_gradients_close(params, oracle_params, zero, TRAJECTORY_TOLERANCE, TRAJECTORY_TOLERANCE)
+    for key in oracle_state:
+        assert max_relative_difference(state[key], oracle_state[key]) <= TRAJECTORY_TOLERANCE, key
