@@ -17,6 +17,7 @@ from jax_impl.layers import (  # noqa: F401  (layers.conv.conv2d_forward after o
     merge,
     normalization,
     pooling,
+    position_embedding,
     recurrent,
     reshape,
 )

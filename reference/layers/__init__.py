@@ -31,6 +31,7 @@ from reference.layers import (  # noqa: F401  (layers.conv.conv2d_forward after 
     merge,
     normalization,
     pooling,
+    position_embedding,
     recurrent,
     reshape,
 )

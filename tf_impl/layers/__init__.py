@@ -18,6 +18,7 @@ from tf_impl.layers import (  # noqa: F401  (layers.conv.conv2d_forward after on
     merge,
     normalization,
     pooling,
+    position_embedding,
     recurrent,
     reshape,
 )
