@@ -13,6 +13,8 @@ import typing
 
 from reference import native_log
 
+native_log.errors_only_by_default()  # before TensorFlow or JAX starts, whichever comes first
+
 
 class Steps(typing.NamedTuple):
     """How a backend mode's step is made: ``<package>.training.make_train_step(mode=mode)``."""

@@ -8,9 +8,16 @@ it on globally; wrap float64 work in ``jax_impl.float64()`` (JAX's own
 ``jax.enable_x64(True)`` context), or set ``JAX_ENABLE_X64=1`` before starting
 Python to make it the default for your whole process. float32 is the default
 for training and benching.
+
+Like ``tf_impl``, it starts quietly: XLA's C++ log at errors only unless you set
+``TF_CPP_MIN_LOG_LEVEL``, and start-up chatter filtered (``reference.native_log``).
 """
 
-import jax
+from reference import native_log
+
+native_log.errors_only_by_default()
+with native_log.startup_log_filtered():
+    import jax
 
 
 def float64():

@@ -20,10 +20,10 @@ the smaller last batch.
 
 Fused steps. ``steps_per_call=K`` runs K training steps inside one compiled call:
 ``xs`` has shape (K, B, ...), ``ys`` (K, B, ...), and ``jax.lax.scan`` carries
-(params, state) through them, returning the last loss. ``CompiledStep`` is that loop
-and the compilation, in one place: ``bench.parts`` times the pieces of a step
-through it too. A jitted call costs only a
+(params, state) through them, returning the last loss. A jitted call costs only a
 few microseconds here, but fusing still removes K − 1 dispatches and host syncs.
+``compile_step`` is that loop and the compilation, in one place: ``bench.parts``
+times the pieces of a step through it too.
 """
 
 import jax
@@ -33,6 +33,7 @@ import numpy as np
 from jax_impl import distributed, mlp
 from reference.errors import check_choice
 from reference.training import batches, check_finite, check_step_options
+from reference.validation import check_fit
 
 MODES = ("jit", "sharded")
 DATA_PARALLEL_MODES = ("sharded",)
@@ -158,6 +159,7 @@ def fit(
     loss="softmax_cross_entropy",
 ):
     """Train; returns ``(params, history)``: the batches and order of ``reference.training.fit``."""
+    check_fit(params, x, y, optimizer, batch_size, epochs, seed, activation, loss)
     dtype = params["dense_0/kernel"].dtype
     x, y = np.asarray(x).astype(dtype), np.asarray(y)
     step = make_train_step(params, optimizer, activation=activation, loss=loss)

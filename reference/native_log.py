@@ -39,6 +39,16 @@ def verbose():
     return os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "0"
 
 
+def errors_only_by_default():
+    """``TF_CPP_MIN_LOG_LEVEL=2`` (C++ INFO and WARNING off, errors on) unless the user set it.
+
+    TensorFlow and JAX (XLA) read it when their C++ logging starts, and whichever starts
+    first sets it for both (measured: JAX imported first left TensorFlow's warnings on),
+    so ``tf_impl``, ``jax_impl`` and ``bench`` each set it before importing a framework.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
 @contextlib.contextmanager
 def startup_log_filtered():
     """Drop the start-up lines (``STARTUP_LINE``) native code writes to fd 2 meanwhile."""

@@ -24,6 +24,7 @@ import numpy as np
 
 from reference import mlp
 from reference.errors import NonFiniteLossError, check_choice, check_range, non_finite_loss_message
+from reference.validation import check_fit
 
 MODES = ("eager",)
 DATA_PARALLEL_MODES = ()
@@ -173,6 +174,7 @@ def fit(
 
     The loss recorded for a step is the loss of its batch *before* the update.
     """
+    check_fit(params, x, y, optimizer, batch_size, epochs, seed, activation, loss)
     step = make_train_step(params, optimizer, activation=activation, loss=loss)
     history = []
     for step_index, index in enumerate(batches(len(x), batch_size, epochs, seed)):

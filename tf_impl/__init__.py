@@ -11,12 +11,9 @@ and its C++ log level is warnings off, errors on (``TF_CPP_MIN_LOG_LEVEL=2``) un
 you set one. ``TF_CPP_MIN_LOG_LEVEL=0`` shows everything.
 """
 
-import os
-
 from reference import native_log
 
-if not native_log.verbose():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+native_log.errors_only_by_default()
 with native_log.startup_log_filtered():
     import tensorflow
 

@@ -21,10 +21,10 @@ number of traces (0 in eager mode).
 Fused steps. ``steps_per_call=K`` runs K training steps inside one call, the way
 Keras's ``steps_per_execution`` does: the step takes ``xs`` of shape (K, B, ...) and
 ``ys`` of shape (K, B, ...), loops over them with ``tf.range`` (a ``tf.while_loop``
-in the graph) and returns the last loss. ``compile_step`` is that loop and the
-compilation of each mode, in one place: ``bench.parts`` times the pieces of a step
-through it too. On a small model the fixed cost of calling
+in the graph) and returns the last loss. On a small model the fixed cost of calling
 a ``tf.function`` (over 100 µs) dwarfs the arithmetic; fusing pays it once per K steps.
+``compile_step`` is that loop and the compilation of each mode, in one place:
+``bench.parts`` times the pieces of a step through it too.
 """
 
 import contextlib
@@ -34,6 +34,7 @@ import tensorflow as tf
 
 from reference.errors import check_choice
 from reference.training import batches, check_finite, check_step_options
+from reference.validation import check_fit
 from tf_impl import distributed, mlp
 
 MODES = ("eager", "function", "xla", "mirrored")
@@ -178,6 +179,7 @@ def fit(
     The batches are the oracle's (``reference.training.batches``): the same seed
     gives the same shuffle order as ``reference.training.fit``.
     """
+    check_fit(params, x, y, optimizer, batch_size, epochs, seed, activation, loss)
     x, y = np.asarray(x), np.asarray(y)
     x = x.astype(tf.as_dtype(params["dense_0/kernel"].dtype).as_numpy_dtype)
     step = make_train_step(params, optimizer, mode=mode, activation=activation, loss=loss)
