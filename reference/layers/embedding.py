@@ -9,6 +9,8 @@ def embedding_forward(params, indices):
     """y[..., :] = W[indices[...], :]. Indices must lie in [0, input_dim)."""
     table = params["embeddings"]
     indices = np.asarray(indices)
+    if indices.dtype.kind == "f":  # Keras truncates float ids (a model's init runs on zeros)
+        indices = indices.astype(np.int64)
     check_indices("Embedding", indices, table.shape[0])
     return table[indices], (indices, table.shape)
 

@@ -27,10 +27,10 @@ def max_pooling2d_forward(x, pool_size=2, strides=None, padding="valid"):
         "MaxPooling2D", x.shape, pool_size, strides, padding
     )
     padded = pad(x, pad_h, pad_w, value=-np.inf)
-    windows = extract_windows(padded, pool, strides, NO_DILATION, out_size)
-    flat = windows.reshape(*windows.shape[:3], pool[0] * pool[1], x.shape[3])
-    winner = flat.argmax(axis=3)[:, :, :, None, :]
-    y = np.take_along_axis(flat, winner, axis=3)[:, :, :, 0, :]
+    windows = extract_windows(padded, pool, strides, NO_DILATION, out_size, channels_last=False)
+    flat = windows.reshape(*windows.shape[:4], pool[0] * pool[1])  # (N, H_o, W_o, C, kh·kw)
+    winner = flat.argmax(axis=-1)[..., None]
+    y = np.take_along_axis(flat, winner, axis=-1)[..., 0]
     return y, (winner, flat.shape, pool, strides, padded.shape, pad_h, pad_w)
 
 
@@ -39,8 +39,8 @@ def max_pooling2d_backward(dy, cache):
     gradient goes to its window's winner (the first maximum); overlapping windows add."""
     winner, flat_shape, pool, strides, padded_shape, pad_h, pad_w = cache
     window_grads = np.zeros(flat_shape, dy.dtype)
-    np.put_along_axis(window_grads, winner, dy[:, :, :, None, :], axis=3)
-    window_grads = window_grads.reshape(*flat_shape[:3], *pool, flat_shape[4])
+    np.put_along_axis(window_grads, winner, dy[..., None], axis=-1)
+    window_grads = window_grads.reshape(*flat_shape[:4], *pool).transpose(0, 1, 2, 4, 5, 3)
     padded_grad = add_windows(window_grads, padded_shape, strides, NO_DILATION)
     return crop(padded_grad, pad_h, pad_w), {}
 
@@ -56,8 +56,8 @@ def average_pooling2d_forward(x, pool_size=2, strides=None, padding="valid"):
     )
     padded = pad(x, pad_h, pad_w)
     real = pad(np.ones((1, *x.shape[1:3], 1), x.dtype), pad_h, pad_w)
-    count = extract_windows(real, pool, strides, NO_DILATION, out_size).sum(axis=(3, 4))
-    total = extract_windows(padded, pool, strides, NO_DILATION, out_size).sum(axis=(3, 4))
+    count = extract_windows(real, pool, strides, NO_DILATION, out_size, False).sum(axis=(4, 5))
+    total = extract_windows(padded, pool, strides, NO_DILATION, out_size, False).sum(axis=(4, 5))
     return total / count, (count, pool, strides, padded.shape, pad_h, pad_w)
 
 

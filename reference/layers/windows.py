@@ -24,15 +24,22 @@ def spatial_geometry(layer, x_shape, window, strides, dilation, padding):
 
 
 def pad(x, pad_h, pad_w, value=0.0):
+    if not any(pad_h + pad_w):
+        return x  # "valid": np.pad would still copy the whole input
     return np.pad(x, ((0, 0), pad_h, pad_w, (0, 0)), constant_values=value)
 
 
-def extract_windows(padded, window, strides, dilation, out_size):
-    """View of shape (N, out_h, out_w, kh, kw, C): window (i, j) of the padded input."""
+def extract_windows(padded, window, strides, dilation, out_size, channels_last=True):
+    """View of shape (N, out_h, out_w, kh, kw, C): window (i, j) of the padded input.
+
+    ``channels_last=False`` gives (N, out_h, out_w, C, kh, kw), the view's own order:
+    pooling reduces over (kh, kw), which is fastest when they are the last axes.
+    """
     span = [d * (k - 1) + 1 for k, d in zip(window, dilation, strict=True)]
     view = np.lib.stride_tricks.sliding_window_view(padded, span, axis=(1, 2))
     view = view[:, :: strides[0], :: strides[1], :, :: dilation[0], :: dilation[1]]
-    return view[:, : out_size[0], : out_size[1]].transpose(0, 1, 2, 4, 5, 3)
+    view = view[:, : out_size[0], : out_size[1]]
+    return view.transpose(0, 1, 2, 4, 5, 3) if channels_last else view
 
 
 def add_windows(window_grads, padded_shape, strides, dilation):
