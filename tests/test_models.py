@@ -175,7 +175,7 @@ def keras_loss_and_grads(keras_model, x, y, training):
         logits = keras_model(tf.constant(x), training=training)
         loss = cross_entropy(y, logits)
     grads = tape.gradient(loss, keras_model.trainable_variables)
-    return logits.numpy(), loss.numpy(), [g.numpy() for g in grads]
+    return logits.numpy(), loss.numpy(), [tf.convert_to_tensor(g).numpy() for g in grads]
 
 
 @pytest.mark.parametrize("name", model_presets.NAMES)
@@ -216,7 +216,9 @@ def twin_loss_and_grads(backend, specs, params, state, x, y, masks):
                 {k: jnp.asarray(v) for k, v in state.items()},
                 jnp.asarray(x),
             )
-    to_numpy = lambda tensors: {k: np.asarray(v) for k, v in tensors.items()}  # noqa: E731
+    to_numpy = lambda tensors: {  # noqa: E731  (an embedding's tape gradient is IndexedSlices)
+        k: np.asarray(tf.convert_to_tensor(v) if backend == "tf" else v) for k, v in tensors.items()
+    }
     return float(loss), to_numpy(grads), to_numpy(new_state)
 
 
@@ -565,3 +567,33 @@ def test_mlp_with_dropout_20_adam_steps_with_one_shared_mask_sequence(runner):
     assert_gradients_close(params, oracle_params, zero, TRAJECTORY_TOLERANCE, TRAJECTORY_TOLERANCE)
     for key in oracle_state:
         assert max_relative_difference(state[key], oracle_state[key]) <= TRAJECTORY_TOLERANCE, key
+
+
+EMBEDDING_SPECS = (
+    ("embedding", {"input_dim": 10, "output_dim": 4}),
+    ("layer_normalization", {}),
+    ("flatten", {}),
+    ("dense", {"units": 3}),
+)
+
+
+def test_an_embedding_model_matches_keras_and_the_twins():
+    params, state = model.init_params(EMBEDDING_SPECS, (5,), seed=0)
+    rng = np.random.default_rng(0)
+    x = rng.integers(10, size=(6, 5)).astype(np.float64)  # a Keras model's input arrives as floats
+    y = np.arange(6) % 3
+    loss, grads, _ = model.loss_and_grads(EMBEDDING_SPECS, params, state, x, y)
+    error, where = gradcheck(
+        lambda p: model.loss_and_grads(EMBEDDING_SPECS, p, state, x, y)[0], params, grads, 10
+    )
+    assert error <= GRADCHECK_TOLERANCE, (error, where)
+    keras_model = keras_sequential(EMBEDDING_SPECS, (5,), params, state)
+    _, keras_loss, keras_grads = keras_loss_and_grads(keras_model, x, y, True)
+    assert abs(loss - keras_loss) <= FLOAT64_TOLERANCE * loss
+    assert_gradients_close(dict(zip(params, keras_grads, strict=True)), grads, [])
+    for backend in ("tf", "jax"):
+        twin_loss, twin_grads, _ = twin_loss_and_grads(
+            backend, EMBEDDING_SPECS, params, state, x, y, None
+        )
+        assert abs(twin_loss - loss) <= FLOAT64_TOLERANCE * loss
+        assert_gradients_close(twin_grads, grads, [])

@@ -6,9 +6,10 @@ from reference.layers.checks import check_indices
 
 
 def embedding_forward(params, indices):
-    """y[..., :] = W[indices[...], :]. Indices must lie in [0, input_dim)."""
+    """y[..., :] = W[indices[...], :]. Indices must lie in [0, input_dim); float indices
+    are truncated toward 0, as Keras does (a model's input may arrive as floats)."""
     table = params["embeddings"]
-    indices = np.asarray(indices)
+    indices = np.asarray(indices).astype(np.int64)
     if indices.dtype.kind == "f":  # Keras truncates float ids (a model's init runs on zeros)
         indices = indices.astype(np.int64)
     check_indices("Embedding", indices, table.shape[0])

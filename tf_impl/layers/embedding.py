@@ -9,5 +9,5 @@ from reference.layers.checks import check_indices
 def embedding_forward(params, indices):
     table = params["embeddings"]
     if isinstance(indices, np.ndarray):  # checked where the values are known
-        check_indices("Embedding", indices, table.shape[0])
-    return tf.gather(table, indices)
+        check_indices("Embedding", indices.astype(np.int64), table.shape[0])
+    return tf.gather(table, tf.cast(indices, tf.int64))
