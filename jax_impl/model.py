@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jax_impl import losses
+from jax_impl import losses, model_sequences
 from jax_impl.layers import (
     activation,
     conv,
@@ -68,6 +68,8 @@ def layer_forward(kind, config, params, state, x, training, mask):
         y = normalization.layer_normalization_forward(params, x, config.get("epsilon", 1e-3))
     elif kind == "dropout":
         y = dropout.dropout_forward(x, mask, config["rate"], training)
+    elif kind in model_sequences.KINDS:
+        y = model_sequences.layer_forward(kind, config, params, x)
     else:  # embedding
         y = embedding.embedding_forward(params, x)
     if config.get("activation", "linear") != "linear" and kind != "activation":

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from reference import losses
+from reference import losses, model_sequences
 from reference.errors import check_choice
 from reference.layers import (
     activation,
@@ -42,6 +42,7 @@ KINDS = (
     "layer_normalization",
     "dropout",
     "embedding",
+    *model_sequences.KINDS,  # simple_rnn, lstm, gru, position_embedding, multi_head_attention
 )
 
 
@@ -64,6 +65,8 @@ def glorot_uniform(rng, shape):
 def init_layer(kind, config, input_shape, rng):
     """Keras's default weights and state for one layer, given its input shape (no batch)."""
     channels = input_shape[-1]
+    if kind in model_sequences.KINDS:
+        return model_sequences.init_layer(kind, config, input_shape, rng), {}
     if kind == "dense":
         kernel = glorot_uniform(rng, (channels, config["units"]))
         return {"kernel": kernel, "bias": np.zeros(config["units"])}, {}
@@ -156,6 +159,8 @@ def layer_forward(kind, config, params, state, x, training, mask):
         y, cache = normalization.layer_normalization_forward(params, x, config.get("epsilon", 1e-3))
     elif kind == "dropout":
         y, cache = dropout.dropout_forward(x, mask, config["rate"], training)
+    elif kind in model_sequences.KINDS:
+        y, cache = model_sequences.layer_forward(kind, config, params, x)
     else:  # embedding
         y, cache = embedding.embedding_forward(params, x)
     if config.get("activation", "linear") != "linear" and kind != "activation":
@@ -176,6 +181,7 @@ BACKWARD = {
     "layer_normalization": normalization.layer_normalization_backward,
     "dropout": dropout.dropout_backward,
     "embedding": embedding.embedding_backward,
+    **model_sequences.BACKWARD,
 }
 
 

@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from reference import model as reference_model
 from reference.model import check_dropout_masks, layer_names, own
-from tf_impl import losses
+from tf_impl import losses, model_sequences
 from tf_impl.layers import (
     activation,
     conv,
@@ -70,6 +70,8 @@ def layer_forward(kind, config, params, state, x, training, mask):
         y = normalization.layer_normalization_forward(params, x, config.get("epsilon", 1e-3))
     elif kind == "dropout":
         y = dropout.dropout_forward(x, mask, config["rate"], training)
+    elif kind in model_sequences.KINDS:
+        y = model_sequences.layer_forward(kind, config, params, x)
     else:  # embedding
         y = embedding.embedding_forward(params, x)
     if config.get("activation", "linear") != "linear" and kind != "activation":
@@ -106,6 +108,8 @@ def loss_and_grads(
         reference_model.check_labels(logits, y)
         loss_value = losses.get(loss)(logits, y)
     grads = tape.gradient(loss_value, params)
+    # an Embedding's gradient comes as tf.IndexedSlices; the optimizers take dense tensors
+    grads = {name: tf.convert_to_tensor(grad) for name, grad in grads.items()}
     return loss_value, grads, new_state
 
 
