@@ -195,7 +195,7 @@ def step_caption(rows):
     precision = (
         f"TF32 matmuls (10-bit mantissa inputs) in {', '.join(reduced)}; full float32 elsewhere"
         if reduced
-        else "every matmul in full float32"
+        else "Every matmul in full float32"
     )
     return (
         f"%peak: share of the device's best float32 matmul measured in this run: "

@@ -89,7 +89,7 @@ def test_percent_peak_divides_every_row_by_the_same_device_peak():
     assert rows["numpy"]["peak_from"] == "tensorflow"
     caption = report.step_caption(list(rows.values()))
     assert "cpu 210 GFLOP/s (tensorflow)" in caption
-    assert "every matmul in full float32" in caption
+    assert "Every matmul in full float32" in caption
 
 
 def test_the_json_names_the_peak_each_share_divides_by():
