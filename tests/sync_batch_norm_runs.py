@@ -146,10 +146,94 @@ def jax_runs():
     return {"synchronized": difference(synchronized, expected), "devices": len(jax.devices())}
 
 
+def model_problem(sizes):
+    """The digits CNN, a batch split into shards, the oracle's single-device gradient,
+    and the oracle's data-parallel gradients, synchronised and per shard."""
+    from reference import model, model_data_parallel, model_presets
+
+    input_shape, specs = model_presets.PRESETS["digits_cnn"]
+    params, state = model.init_params(specs, input_shape, seed=0)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((sum(sizes), *input_shape))
+    y = rng.integers(10, size=sum(sizes))
+    splits = np.cumsum(sizes)[:-1]
+    shards = list(zip(np.split(x, splits), np.split(y, splits), strict=True))
+    single = model.loss_and_grads(specs, params, state, x, y)
+    per_shard = model_data_parallel.loss_and_grads(specs, params, state, shards, False)
+    return specs, params, state, x, y, shards, single, per_shard
+
+
+def model_difference(result, expected, specs):
+    """Largest relative difference of (loss, grads, new_state); the conv bias before batch
+    norm (gradient 0 in theory, rounding noise in practice) is compared absolutely."""
+    loss, grads, new_state = result
+    worst = abs(float(loss) - expected[0]) / abs(expected[0])
+    for key, value in {**expected[1], **expected[2]}.items():
+        actual = np.asarray({**grads, **new_state}[key])
+        if key == "conv2d_0/bias":
+            worst = max(worst, float(np.abs(actual - value).max()))
+        else:
+            worst = max(worst, float(np.abs(actual - value).max() / np.abs(value).max()))
+    return worst
+
+
+def tensorflow_model_runs():
+    from tf_impl.distributed import mirrored_strategy, use_logical_cpus
+
+    use_logical_cpus(REPLICAS)
+    from tf_impl import model_data_parallel as tf_data_parallel
+
+    sizes = (3, 3, 2, 1)
+    specs, params, state, _, _, shards, single, per_shard = model_problem(sizes)
+    strategy = mirrored_strategy(REPLICAS)
+    runs = {
+        synchronized: tf_data_parallel.loss_and_grads(
+            strategy, specs, params, state, shards, synchronized
+        )
+        for synchronized in (True, False)
+    }
+    return {
+        "synchronized_vs_single_device": model_difference(runs[True], single, specs),
+        "per_shard_vs_oracle_per_shard": model_difference(runs[False], per_shard, specs),
+        "per_shard_vs_single_device": model_difference(runs[False], single, specs),
+    }
+
+
+def jax_model_runs():
+    os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={REPLICAS}"
+    import jax
+    from jax.sharding import Mesh
+
+    from jax_impl import model_data_parallel as jax_data_parallel
+
+    jax.config.update("jax_enable_x64", True)
+    specs, params, state, x, y, _, single, per_shard = model_problem((2,) * REPLICAS)
+    mesh = Mesh(np.array(jax.devices()[:REPLICAS]), (jax_data_parallel.DATA_AXIS,))
+    runs = {
+        synchronized: jax.jit(
+            lambda p, s, x, y, synchronized=synchronized: jax_data_parallel.loss_and_grads(
+                specs, p, s, x, y, mesh, synchronized
+            )
+        )(params, state, x, y)
+        for synchronized in (True, False)
+    }
+    return {
+        "synchronized_vs_single_device": model_difference(runs[True], single, specs),
+        "per_shard_vs_oracle_per_shard": model_difference(runs[False], per_shard, specs),
+        "per_shard_vs_single_device": model_difference(runs[False], single, specs),
+    }
+
+
 if __name__ == "__main__":
     backend = sys.argv[1]
     if backend == "oracle":
         report = {str(sizes): oracle_runs(sizes) for sizes in [(3, 3, 2, 1), (2, 2, 2, 2)]}
     else:
-        report = {"tf": tensorflow_runs, "jax": jax_runs}[backend]()
+        runs = {
+            "tf": tensorflow_runs,
+            "jax": jax_runs,
+            "tf-model": tensorflow_model_runs,
+            "jax-model": jax_model_runs,
+        }
+        report = runs[backend]()
     print(json.dumps(report))
