@@ -22,6 +22,9 @@ KERAS_FLOAT32 = 2e-6
 FLOAT32_100_STEPS = 5e-5
 # A framework's automatic gradient against hand-derived backprop, float64 (measured ≤ 2e-15).
 GRADIENT = 1e-12
+# Hand-derived backprop against central finite differences, float64: CS231n's rule,
+# relative error below 1e-7 means a correct gradient (measured ≤ MEASURED_GRADCHECK).
+GRADCHECK = 1e-7
 # A clip is one norm and one scale: a couple of float64 roundings (measured ≤ 2e-16).
 CLIP = 1e-15
 # A schedule is one float64 expression in each backend: a few ulps (measured ≤ ...).

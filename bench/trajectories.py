@@ -66,11 +66,16 @@ def tf_start(case, dtype="float64", mode="function"):
     return training.make_train_step(params, optimizer, mode=mode), x, y
 
 
-def tf_trajectory(case, steps=None, dtype="float64", mode="function"):
-    step, x, y = tf_start(case, dtype, mode)
-    for _ in range(steps or case.steps_for(dtype)):
+def run(step, x, y, steps):
+    """A training step's trajectory: the weights after each of ``steps`` calls."""
+    for _ in range(steps):
         step(x, y)
         yield step.weights()
+
+
+def tf_trajectory(case, steps=None, dtype="float64", mode="function"):
+    step, x, y = tf_start(case, dtype, mode)
+    return run(step, x, y, steps or case.steps_for(dtype))
 
 
 def jax_start(case, dtype="float64"):

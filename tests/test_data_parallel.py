@@ -14,15 +14,11 @@ import time
 import numpy as np
 import pytest
 
+from bench import tolerances
 from bench.metrics import max_relative_difference
 from reference import data, distributed, mlp
 from tests.data_parallel_runs import OPTIMIZERS, STEPS, oracle
 from tf_impl.multi_worker import WorkerError, free_loopback_ports, run_workers
-
-# Same float64 arithmetic split differently across replicas (measured ≤ 4e-16).
-FLOAT64_TOLERANCE = 1e-10
-# One gradient, summed in shards instead of at once (measured ≤ 2e-16).
-ONE_GRADIENT_TOLERANCE = 1e-14
 
 
 def _fresh_process(*args, env=None):
@@ -41,7 +37,7 @@ def _fresh_process(*args, env=None):
 def test_size_weighted_mean_of_unequal_shards_is_the_single_device_step(replicas):
     for name, hyper in OPTIMIZERS:
         runs = oracle(name, hyper, replicas)
-        assert max_relative_difference(runs["data_parallel"], runs["single"]) <= FLOAT64_TOLERANCE
+        assert max_relative_difference(runs["data_parallel"], runs["single"]) <= tolerances.FLOAT64
 
 
 def test_plain_mean_of_unequal_shards_is_not():
@@ -52,12 +48,12 @@ def test_plain_mean_of_unequal_shards_is_not():
     _, full = mlp.loss_and_grads(params, x, y)
     _, plain = distributed.loss_and_grads(params, shards, weighted=False)
     _, weighted = distributed.loss_and_grads(params, shards, weighted=True)
-    assert max_relative_difference(weighted, full) <= ONE_GRADIENT_TOLERANCE
+    assert max_relative_difference(weighted, full) <= tolerances.ONE_GRADIENT
     assert max_relative_difference(plain, full) > 1e-3  # measured 1.1e-2
     equal = distributed.shard(x[:28], y[:28], 4)
     _, plain_equal = distributed.loss_and_grads(params, equal, weighted=False)
     _, full_equal = mlp.loss_and_grads(params, x[:28], y[:28])
-    assert max_relative_difference(plain_equal, full_equal) <= ONE_GRADIENT_TOLERANCE
+    assert max_relative_difference(plain_equal, full_equal) <= tolerances.ONE_GRADIENT
 
 
 @pytest.mark.parametrize("replicas", [1, 2, 4])
@@ -70,16 +66,16 @@ def test_mirrored_strategy_equals_the_oracle(replicas):
             # so global_clipnorm sees the shares, not the global gradient: measured 1.5-1.8.
             assert row["vs_single"] > 1e-3, row
         else:
-            assert row["vs_data_parallel"] <= FLOAT64_TOLERANCE, row
-            assert row["vs_single"] <= FLOAT64_TOLERANCE, row
+            assert row["vs_data_parallel"] <= tolerances.FLOAT64, row
+            assert row["vs_single"] <= tolerances.FLOAT64, row
 
 
 def test_jax_sharding_equals_the_oracle_and_compiles_once():
     rows = _fresh_process("jax", env={"XLA_FLAGS": "--xla_force_host_platform_device_count=4"})
     assert {row["replicas"] for row in rows} == {1, 2, 4}
     for row in rows:
-        assert row["vs_data_parallel"] <= FLOAT64_TOLERANCE, row
-        assert row["vs_single"] <= FLOAT64_TOLERANCE, row
+        assert row["vs_data_parallel"] <= tolerances.FLOAT64, row
+        assert row["vs_single"] <= tolerances.FLOAT64, row
         assert row["trace_count"] == 1
 
 
@@ -100,8 +96,8 @@ def _task(name, hyper):
 def test_two_worker_multi_worker_mirrored_strategy_equals_the_oracle(name, hyper):
     got = run_workers(_task(name, hyper), workers=2, timeout=240)
     expected = oracle(name, hyper, 2)
-    assert max_relative_difference(got, expected["data_parallel"]) <= FLOAT64_TOLERANCE
-    assert max_relative_difference(got, expected["single"]) <= FLOAT64_TOLERANCE
+    assert max_relative_difference(got, expected["data_parallel"]) <= tolerances.FLOAT64
+    assert max_relative_difference(got, expected["single"]) <= tolerances.FLOAT64
 
 
 def test_a_killed_worker_gives_a_clear_error_and_nothing_is_left_behind():

@@ -8,8 +8,8 @@ import pytest
 import jax_impl
 from bench import tolerances
 from bench.cases import CASES, FLOAT32_STEPS, SCHEDULES
-from bench.metrics import max_relative_difference
-from bench.trajectories import SIZES, jax_start, oracle_snapshots
+from bench.metrics import max_relative_difference, worst_difference
+from bench.trajectories import SIZES, jax_start, oracle_snapshots, oracle_trajectory, run
 from jax_impl import clipping, mlp, optimizers, schedules, training
 from reference import clipping as reference_clipping
 from reference import mlp as reference_mlp
@@ -65,13 +65,10 @@ def test_teacher_forced_steps_match_oracle_float64(case_id):
 
 @pytest.mark.parametrize("case_id", list(CASES))
 def test_trajectory_matches_oracle_float64_and_compiles_once(case_id):
-    step, x, y = jax_start(CASES[case_id])
-    snapshots = oracle_snapshots(case_id)
-    worst = 0.0
-    for k in range(1, len(snapshots)):
-        step(x, y)
-        worst = max(worst, max_relative_difference(step.weights(), snapshots[k][0], k, SIDES))
-    assert worst <= tolerances.FLOAT64
+    case = CASES[case_id]
+    step, x, y = jax_start(case)
+    difference = worst_difference(run(step, x, y, case.steps), oracle_trajectory(case), SIDES)
+    assert difference <= tolerances.FLOAT64
     assert step.trace_count == 1
 
 

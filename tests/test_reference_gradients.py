@@ -3,42 +3,25 @@
 import numpy as np
 import pytest
 
-from reference import activations, gradcheck, losses, mlp
-from reference.losses import one_hot
-
-# CS231n: relative error below 1e-7 means a correct gradient in float64.
-GRADCHECK_TOLERANCE = 1e-7
+from bench import tolerances
+from reference import gradcheck, losses, mlp
+from tests.backprop_problems import backprop_problem, every_backprop_problem
 
 
-def _problem(sizes, labels_form, seed=0):
-    rng = np.random.default_rng(seed)
-    params = mlp.init_params(sizes, seed=seed)
-    x = rng.normal(size=(6, sizes[0]))
-    y = rng.integers(sizes[-1], size=6)
-    if labels_form == "one_hot":
-        y = one_hot(y, sizes[-1], np.float64)
-    return params, x, y
-
-
-@pytest.mark.parametrize(
-    "sizes", [(5, 3), (5, 7, 3), (4, 6, 5, 3)], ids=["0-hidden", "1-hidden", "2-hidden"]
-)
-@pytest.mark.parametrize("activation", activations.NAMES)
-@pytest.mark.parametrize("loss", losses.NAMES)
-@pytest.mark.parametrize("labels_form", ["integer", "one_hot"])
+@every_backprop_problem
 def test_backprop_matches_finite_differences(sizes, activation, loss, labels_form):
-    params, x, y = _problem(sizes, labels_form)
+    params, x, y = backprop_problem(sizes, labels_form)
     _, grads = mlp.loss_and_grads(params, x, y, activation, loss)
 
     def f(p):
         return mlp.loss_and_grads(p, x, y, activation, loss)[0]
 
     error, where = gradcheck.gradcheck(f, params, grads, samples_per_tensor=8)
-    assert error <= GRADCHECK_TOLERANCE, f"relative error {error:.2e} at {where}"
+    assert error <= tolerances.GRADCHECK, f"relative error {error:.2e} at {where}"
 
 
 def test_gradcheck_flags_a_wrong_gradient():
-    params, x, y = _problem((5, 7, 3), "integer")
+    params, x, y = backprop_problem((5, 7, 3), "integer")
     _, grads = mlp.loss_and_grads(params, x, y)
     grads["dense_0/bias"] = grads["dense_0/bias"] * 1.01  # a 1% mistake in one tensor
 
@@ -51,7 +34,7 @@ def test_gradcheck_flags_a_wrong_gradient():
 
 
 def test_seed_model_is_relu_softmax_cross_entropy():
-    params, x, y = _problem((5, 7, 3), "integer")
+    params, x, y = backprop_problem((5, 7, 3), "integer")
     default = mlp.loss_and_grads(params, x, y)
     explicit = mlp.loss_and_grads(params, x, y, "relu", "softmax_cross_entropy")
     assert default[0] == explicit[0]

@@ -12,8 +12,8 @@ import tensorflow as tf
 
 from bench import tolerances
 from bench.cases import CASES, FLOAT32_STEPS
-from bench.metrics import max_relative_difference
-from bench.trajectories import final, oracle_snapshots, tf_trajectory
+from bench.metrics import max_relative_difference, worst_difference
+from bench.trajectories import final, oracle_snapshots, oracle_trajectory, run, tf_trajectory
 from reference import mlp as reference_mlp
 from tests.backprop_problems import backprop_problem, every_backprop_problem
 from tests.tf_helpers import set_state, tf_setup
@@ -54,12 +54,9 @@ def test_teacher_forced_steps_match_oracle_float64(case_id, mode):
 @pytest.mark.parametrize("case_id", list(CASES))
 def test_trajectory_matches_oracle_float64(case_id, mode):
     step, x, y = tf_setup(case_id, np.float64, mode)
-    snapshots = oracle_snapshots(case_id)
-    worst = 0.0
-    for k in range(1, len(snapshots)):
-        step(x, y)
-        worst = max(worst, max_relative_difference(step.weights(), snapshots[k][0], k, SIDES))
-    assert worst <= tolerances.FLOAT64
+    case = CASES[case_id]
+    difference = worst_difference(run(step, x, y, case.steps), oracle_trajectory(case), SIDES)
+    assert difference <= tolerances.FLOAT64
     if mode != "eager":
         assert step.trace_count == 1
 
