@@ -13,6 +13,7 @@ DEMOS = {
     "plateau": "a run that stalls, and reduce-on-plateau, a schedule and momentum",
     "vanishing": "deep sigmoid nets against ReLU, residual and batch-norm: gradient per layer",
     "exploding": "too-large weights blow gradients up to NaN; clipping keeps them finite",
+    "through-time": "RNN gradients per time step; a SimpleRNN blowing up, clipping saving it",
     "schedules": "every learning-rate schedule's curve and what it does to one run",
     "normalization": "raw against standardised features: the loss surface and the steps",
 }
