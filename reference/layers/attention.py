@@ -87,7 +87,14 @@ def project(x, kernel, bias):
 def multi_head_attention_forward(
     params, query, value, key=None, attention_mask=None, use_causal_mask=False
 ):
-    """The equations of the module docstring, one line each."""
+    """Self-attention is query = value (= key). With c = fl32(1/√K), per head h:
+
+    Q = q W_q + b_q,  K̂ = k W_k + b_k,  V̂ = v W_v + b_v
+    S[b,h,t,s] = c Σ_κ Q[b,t,h,κ] K̂[b,s,h,κ]    (a masked score → a large negative number)
+    P = softmax over s of S
+    A[b,t,h,ν] = Σ_s P[b,h,t,s] V̂[b,s,h,ν]
+    y[b,t,o] = Σ_{h,ν} A[b,t,h,ν] W_o[h,ν,o] + b_o
+    """
     given_key = key is not None
     key = key if given_key else value
     check_inputs(params, query, value, key)
