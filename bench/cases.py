@@ -456,3 +456,144 @@ IRRECONCILABLE = _by_id(
         optax=lambda optax: optax.contrib.muon(LR),
     ),
 )
+
+# The optimizers optax ships and Keras does not (reference/optax_optimizers.py, optax's
+# hyperparameter names), and optax's names for Keras forms, each beside optax's own.
+OPTAX_CASES |= _by_id(
+    OptimizerCase(
+        "adabelief",
+        "adabelief",
+        {"learning_rate": LR, "b1": 0.875, "b2": 0.96875, "eps": 1e-12, "eps_root": 1e-14},
+        optax=lambda optax: optax.adabelief(LR, b1=0.875, b2=0.96875, eps=1e-12, eps_root=1e-14),
+    ),
+    OptimizerCase(
+        "adabelief-nesterov",
+        "adabelief",
+        {"learning_rate": LR, "nesterov": True},
+        optax=lambda optax: optax.adabelief(LR, nesterov=True),
+    ),
+    OptimizerCase(
+        "adan",
+        "adan",
+        {"learning_rate": LR, "b1": 0.9, "b2": 0.875, "b3": 0.96875, "weight_decay": 0.0625},
+        optax=lambda optax: optax.adan(LR, b1=0.9, b2=0.875, b3=0.96875, weight_decay=0.0625),
+    ),
+    OptimizerCase(
+        "fromage",
+        "fromage",
+        {"learning_rate": 2.0**-4, "min_norm": 1e-5},
+        optax=lambda optax: optax.fromage(2.0**-4, min_norm=1e-5),
+    ),
+    OptimizerCase(
+        "lars",
+        "lars",
+        {"learning_rate": 0.5, "weight_decay": 0.0625, "trust_coefficient": 0.125, "eps": 1e-3},
+        optax=lambda optax: optax.lars(0.5, weight_decay=0.0625, trust_coefficient=0.125, eps=1e-3),
+    ),
+    OptimizerCase(
+        "lars-nesterov",
+        "lars",
+        {"learning_rate": 0.5, "momentum": 0.75, "nesterov": True},
+        optax=lambda optax: optax.lars(0.5, momentum=0.75, nesterov=True),
+    ),
+    OptimizerCase(
+        "novograd",
+        "novograd",
+        {"learning_rate": LR, "b1": 0.875, "b2": 0.5, "eps": 1e-8, "weight_decay": 0.0625},
+        optax=lambda optax: optax.novograd(LR, b1=0.875, b2=0.5, eps=1e-8, weight_decay=0.0625),
+    ),
+    OptimizerCase(
+        "optimistic_gradient_descent",
+        "optimistic_gradient_descent",
+        {"learning_rate": LR, "alpha": 0.75, "beta": 0.5},
+        optax=lambda optax: optax.optimistic_gradient_descent(LR, alpha=0.75, beta=0.5),
+    ),
+    OptimizerCase(
+        "optimistic_adam",
+        "optimistic_adam",
+        {"learning_rate": LR, "alpha": 0.75, "beta": 0.5, "b1": 0.875, "b2": 0.96875},
+        optax=lambda optax: optax.optimistic_adam_v2(
+            LR, alpha=0.75, beta=0.5, b1=0.875, b2=0.96875
+        ),
+    ),
+    OptimizerCase(
+        "radam",
+        "radam",
+        {"learning_rate": LR, "b2": 0.96875, "threshold": 4.0},
+        optax=lambda optax: optax.radam(LR, b2=0.96875, threshold=4.0),
+    ),
+    OptimizerCase(
+        "radam-nesterov",
+        "radam",
+        {"learning_rate": LR, "nesterov": True},
+        optax=lambda optax: optax.radam(LR, nesterov=True),
+    ),
+    OptimizerCase(
+        "rprop",
+        "rprop",
+        {"learning_rate": 2.0**-8, "eta_minus": 0.25, "eta_plus": 1.5, "max_step_size": 2.0**-5},
+        optax=lambda optax: optax.rprop(
+            2.0**-8, eta_minus=0.25, eta_plus=1.5, max_step_size=2.0**-5
+        ),
+    ),
+    OptimizerCase(
+        "sign_sgd",
+        "sign_sgd",
+        {"learning_rate": 2.0**-9},
+        optax=lambda optax: optax.sign_sgd(2.0**-9),
+    ),
+    OptimizerCase(
+        "signum",
+        "signum",
+        {"learning_rate": 2.0**-9, "beta": 0.75},
+        optax=lambda optax: optax.signum(2.0**-9, beta=0.75),
+    ),
+    OptimizerCase(
+        "sm3",
+        "sm3",
+        {"learning_rate": 2.0**-4, "momentum": 0.75},
+        optax=lambda optax: optax.sm3(2.0**-4, momentum=0.75),
+    ),
+    OptimizerCase(
+        "yogi",
+        "yogi",
+        {"learning_rate": LR, "b1": 0.875, "b2": 0.96875, "eps": 2.0**-10},
+        optax=lambda optax: optax.yogi(LR, b1=0.875, b2=0.96875, eps=2.0**-10),
+    ),
+    OptimizerCase(
+        "amsgrad-optax-name",
+        "amsgrad",
+        {"learning_rate": LR, "beta_1": 0.8, "beta_2": 0.9},
+        optax=lambda optax: optax.amsgrad(LR, b1=0.8, b2=0.9),
+    ),
+    OptimizerCase(
+        "adamaxw",
+        "adamaxw",
+        {"learning_rate": LR, "beta_1": 0.8, "weight_decay": 0.0625},
+        optax=lambda optax: optax.adamaxw(LR, b1=0.8, weight_decay=0.0625),
+    ),
+    OptimizerCase("nadamw", "nadamw", {"learning_rate": LR}, optax=lambda optax: optax.nadamw(LR)),
+)
+
+# The two that need more than gradients: their ``update`` takes ``loss=`` (Polyak SGD) or
+# ``noise=`` (noisy SGD), so they run in tests/test_optax_optimizers.py's own loop.
+EXTRA_INPUT_CASES = _by_id(
+    OptimizerCase(
+        "polyak_sgd",
+        "polyak_sgd",
+        {"max_learning_rate": 0.5, "scaling": 0.75, "f_min": 0.125, "eps": 1e-3},
+        optax=lambda optax: optax.polyak_sgd(0.5, scaling=0.75, f_min=0.125, eps=1e-3),
+    ),
+    OptimizerCase(
+        "polyak_sgd-sps+",
+        "polyak_sgd",
+        {"f_min": 2.0, "variant": "sps+"},
+        optax=lambda optax: optax.polyak_sgd(f_min=2.0, variant="sps+"),
+    ),
+    OptimizerCase(
+        "noisy_sgd",
+        "noisy_sgd",
+        {"learning_rate": LR, "eta": 0.0625, "gamma": 0.75},
+        optax=lambda optax: optax.noisy_sgd(LR, eta=0.0625, gamma=0.75, key=7),
+    ),
+)

@@ -43,11 +43,11 @@ class Optimizer:
         slots = {name: self.init_slots(param) for name, param in params.items()}
         return {"step": jnp.zeros((), jnp.int32), "slots": slots}
 
-    def update(self, grads, state, params):
+    def update(self, grads, state, params, *, loss=None, noise=None):
         check_same_structure(grads, params, state)
         step = state["step"]
         learning_rate = self.learning_rate_at(step)
-        grads = self.clip(grads)
+        grads = self.use_extra_inputs(self.clip(grads), step, loss, noise)  # loss, noise: as oracle
         dtypes = {param.dtype for param in params.values()}  # η and t once per dtype
         lr = {dtype: jnp.asarray(learning_rate, dtype) for dtype in dtypes}
         t = {dtype: (step + 1).astype(dtype) for dtype in dtypes}
@@ -395,4 +395,6 @@ assert tuple(OPTIMIZERS) == NAMES
 
 def get(name, **hyper):
     """Build optimizer ``name`` with Keras's hyperparameter names (as ``reference.get``)."""
-    return reference.get(name, registry=OPTIMIZERS, **hyper)
+    from jax_impl import optax_optimizers  # imported when used: it builds on this module
+
+    return reference.get(name, registry=OPTIMIZERS | optax_optimizers.OPTIMIZERS, **hyper)

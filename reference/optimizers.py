@@ -88,14 +88,18 @@ class Optimizer:
     def init(self, params):
         return {"step": 0, "slots": {name: self.init_slots(p) for name, p in params.items()}}
 
-    def update(self, grads, state, params):
+    def update(self, grads, state, params, *, loss=None, noise=None):
         """One step. Each gradient is cast to its parameter's dtype, as Keras does, so
-        float32 weights stay float32 whatever the gradients' dtype."""
+        float32 weights stay float32 whatever the gradients' dtype.
+
+        ``loss`` (the loss at ``params``) and ``noise`` (standard normal draws, a dict
+        like ``params``) are for the optimizers that need more than gradients, Polyak
+        SGD and noisy SGD (``reference/optax_optimizers.py``); the others ignore them."""
         check_same_structure(grads, params, state)
         step = state["step"]
         t = step + 1
         learning_rate = self.learning_rate_at(step)
-        grads = self.clip(grads)
+        grads = self.use_extra_inputs(self.clip(grads), step, loss, noise)
         lr = {param.dtype: param.dtype.type(learning_rate) for param in params.values()}
         new_params, new_slots = {}, {}
         for name, param in params.items():
@@ -117,6 +121,10 @@ class Optimizer:
             return clipping.clip_by_global_norm(grads, self.global_clipnorm)
         if self.clipvalue is not None:
             return clipping.clip_by_value(grads, self.clipvalue)
+        return grads
+
+    def use_extra_inputs(self, grads, step, loss, noise):
+        """The clipped gradients, changed by ``loss`` or ``noise`` where the rule uses them."""
         return grads
 
     def decay_weights(self, param, slots, lr):
@@ -838,27 +846,58 @@ OPTIMIZERS = {
     "schedule_free_adamw": ScheduleFreeAdamW,
 }
 NAMES = tuple(OPTIMIZERS)
+# The optimizers optax ships and Keras does not, with optax's hyperparameter names
+# (reference/optax_optimizers.py), then optax's names for Keras forms above.
+OPTAX_NAMES = (
+    "adabelief",
+    "adan",
+    "fromage",
+    "lars",
+    "noisy_sgd",
+    "novograd",
+    "optimistic_gradient_descent",
+    "optimistic_adam",
+    "polyak_sgd",
+    "radam",
+    "rprop",
+    "sign_sgd",
+    "signum",
+    "sm3",
+    "yogi",
+    "amsgrad",
+    "adamaxw",
+    "nadamw",
+)
 BASE_ARGUMENTS = tuple(inspect.signature(Optimizer.__init__).parameters)[2:]
+
+
+def optimizer_class(name):
+    """The oracle's class for optimizer ``name``, one of ``NAMES`` or ``OPTAX_NAMES``."""
+    check_choice("optimizer", name, NAMES + OPTAX_NAMES)
+    if name in OPTIMIZERS:
+        return OPTIMIZERS[name]
+    from reference import optax_optimizers  # imported when used: it builds on this module
+
+    return optax_optimizers.OPTIMIZERS[name]
 
 
 def hyperparameters(name):
     """The keyword arguments optimizer ``name`` takes, its own then the shared ones."""
-    check_choice("optimizer", name, NAMES)
     own = [
         p
-        for p in inspect.signature(OPTIMIZERS[name].__init__).parameters
+        for p in inspect.signature(optimizer_class(name).__init__).parameters
         if p not in ("self", "base")
     ]
     return tuple(own) + tuple(p for p in BASE_ARGUMENTS if p not in own)
 
 
 def get(name, registry=None, **hyper):
-    """Build optimizer ``name`` with Keras's hyperparameter names, e.g. ``get("adam", beta_1=0.8)``.
+    """Build optimizer ``name`` with Keras's hyperparameter names, e.g. ``get("adam", beta_1=0.8)``;
+    the ``OPTAX_NAMES`` take optax's, e.g. ``get("yogi", b1=0.8)``.
 
     ``registry`` lets ``tf_impl`` and ``jax_impl`` build their own classes with the same checks.
     """
-    check_choice("optimizer", name, NAMES)
     allowed = hyperparameters(name)
     for key in hyper:
         check_choice(f"hyperparameter for {name}", key, allowed)
-    return (registry or OPTIMIZERS)[name](**hyper)
+    return (registry[name] if registry else optimizer_class(name))(**hyper)

@@ -60,7 +60,7 @@ class Optimizer:
             "slots": slots,
         }
 
-    def update(self, grads, state, params):
+    def update(self, grads, state, params, *, loss=None, noise=None):
         """One step; every new value is computed before the first assignment.
 
         So an update that fails part-way (an error in one tensor's rule) leaves every
@@ -69,7 +69,7 @@ class Optimizer:
         check_same_structure(grads, params, state)
         step = state["step"]
         learning_rate = self.learning_rate_at(step)
-        grads = self.clip(grads)
+        grads = self.use_extra_inputs(self.clip(grads), step, loss, noise)  # loss, noise: as oracle
         dtypes = {param.dtype for param in params.values()}  # η and t once per dtype
         lr = {dtype: _as(learning_rate, dtype) for dtype in dtypes}
         t = {dtype: tf.cast(step + 1, dtype) for dtype in dtypes}
@@ -424,4 +424,6 @@ assert tuple(OPTIMIZERS) == NAMES
 
 def get(name, **hyper):
     """Build optimizer ``name`` with Keras's hyperparameter names (as ``reference.get``)."""
-    return reference.get(name, registry=OPTIMIZERS, **hyper)
+    from tf_impl import optax_optimizers  # imported when used: it builds on this module
+
+    return reference.get(name, registry=OPTIMIZERS | optax_optimizers.OPTIMIZERS, **hyper)
