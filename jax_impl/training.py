@@ -31,23 +31,46 @@ import jax.numpy as jnp
 import numpy as np
 
 from jax_impl import distributed, mlp
+from jax_impl import model as layer_model
 from reference.errors import check_choice
-from reference.training import batches, check_finite, check_step_options
+from reference.training import batches, check_finite, check_model_options, check_step_options
 from reference.validation import check_fit
 
 MODES = ("jit", "sharded")
 DATA_PARALLEL_MODES = ("sharded",)
 
 
-def train_step(params, state, x, y, optimizer, activation="relu", loss="softmax_cross_entropy"):
+def train_step(
+    params,
+    state,
+    x,
+    y,
+    optimizer,
+    activation="relu",
+    loss="softmax_cross_entropy",
+    model=None,
+    dropout_masks=None,
+):
     """One step of gradient descent: returns ``(params, state, loss)``.
 
     loss, g = L(θ; x, y), ∇θ L          (forward and backward)
     θ, state = optimizer.update(g, state, θ)
+
+    ``model=None`` is the MLP of ``jax_impl.mlp``. A ``model`` given as layer specs
+    (``jax_impl.model``) trains in training mode, and its moving statistics ride along:
+    ``state`` is then ``(optimizer_state, model_state)``. ``dropout_masks`` are its
+    Dropout layers' masks (``reference.model.dropout_masks``).
     """
-    loss_value, grads = mlp.loss_and_grads(params, x, y, activation, loss)
-    params, state = optimizer.update(grads, state, params)
-    return params, state, loss_value
+    if model is None:
+        loss_value, grads = mlp.loss_and_grads(params, x, y, activation, loss)
+        params, state = optimizer.update(grads, state, params)
+        return params, state, loss_value
+    optimizer_state, model_state = state
+    loss_value, grads, model_state = layer_model.loss_and_grads(
+        model, params, model_state, x, y, True, dropout_masks, loss
+    )
+    params, optimizer_state = optimizer.update(grads, optimizer_state, params)
+    return params, (optimizer_state, model_state), loss_value
 
 
 class CompiledStep:
@@ -88,10 +111,13 @@ def compile_step(one_batch, steps_per_call):
 class TrainStep:
     """``step(x, y) -> loss``: a compiled pure step, carrying the weights and state."""
 
-    def __init__(self, params, optimizer, compiled, device):
+    def __init__(self, params, optimizer, compiled, device, model_state=None):
         self.device = None if device is None else jax.devices(device)[0]
         self.params = self._placed({name: jnp.asarray(value) for name, value in params.items()})
         self.state = self._placed(optimizer.init(self.params))
+        if model_state is not None:
+            moving = {name: jnp.asarray(value) for name, value in model_state.items()}
+            self.state = (self.state, self._placed(moving))
         self.compiled = compiled
 
     def _placed(self, tree):
@@ -111,6 +137,14 @@ class TrainStep:
         """The current weights, as NumPy arrays."""
         return {name: np.asarray(value) for name, value in self.params.items()}
 
+    def model_state(self):
+        """A model's current moving statistics, as NumPy arrays (empty for the MLP)."""
+        return (
+            {}
+            if isinstance(self.state, dict)
+            else {k: np.asarray(v) for k, v in self.state[1].items()}
+        )
+
     @property
     def trace_count(self):
         return self.compiled.trace_count
@@ -126,13 +160,19 @@ def make_train_step(
     replicas=1,
     activation="relu",
     loss="softmax_cross_entropy",
+    model=None,
+    model_state=None,
+    dropout_masks=None,
 ):
     """A step starting from ``params`` (NumPy or JAX arrays) with a fresh ``optimizer.init``.
 
     ``mode``: one of ``MODES``. ``device``: ``"cpu"``, ``"gpu"`` or ``None`` (JAX's
     default). ``replicas``: the data-parallel mode's device count; it places the
-    replicas itself and ignores ``device``.
+    replicas itself and ignores ``device``. ``model``: layer specs (``reference.model``)
+    with their ``model_state`` (the moving statistics) and ``dropout_masks``; ``None`` is
+    the MLP.
     """
+    model = check_model_options(model, model_state, dropout_masks, mode, DATA_PARALLEL_MODES)
     check_step_options(mode, MODES, DATA_PARALLEL_MODES, steps_per_call, replicas)
     if device is not None:
         check_choice("device", device, ("cpu", "gpu"))
@@ -141,10 +181,15 @@ def make_train_step(
         compiled = distributed.DataParallelTrainStep(mesh, optimizer, activation, loss)
         return TrainStep(params, optimizer, compiled, device=None)
 
-    def one_step(params, state, x, y):
-        return train_step(params, state, x, y, optimizer, activation, loss)
+    specs, model_state, dropout_masks = model or (None, None, None)
+    dtype = jnp.result_type(next(iter(params.values())))
+    masks = {name: jnp.asarray(m, dtype) for name, m in (dropout_masks or {}).items()} or None
 
-    return TrainStep(params, optimizer, compile_step(one_step, int(steps_per_call)), device)
+    def one_step(params, state, x, y):
+        return train_step(params, state, x, y, optimizer, activation, loss, specs, masks)
+
+    compiled = compile_step(one_step, int(steps_per_call))
+    return TrainStep(params, optimizer, compiled, device, model_state)
 
 
 def fit(

@@ -23,6 +23,7 @@ examples, as in Keras's ``fit``.
 import numpy as np
 
 from reference import mlp
+from reference import model as layer_model
 from reference.errors import NonFiniteLossError, check_choice, check_range, non_finite_loss_message
 from reference.validation import check_fit
 
@@ -45,15 +46,37 @@ def batches(num_examples, batch_size, epochs, seed):
             yield order[start : start + size]
 
 
-def train_step(params, state, x, y, optimizer, activation="relu", loss="softmax_cross_entropy"):
+def train_step(
+    params,
+    state,
+    x,
+    y,
+    optimizer,
+    activation="relu",
+    loss="softmax_cross_entropy",
+    model=None,
+    dropout_masks=None,
+):
     """One step of gradient descent: returns ``(params, state, loss)``.
 
     loss, g = L(θ; x, y), ∇θ L          (forward and backward)
     θ, state = optimizer.update(g, state, θ)
+
+    ``model=None`` is the MLP of ``reference.mlp``. A ``model`` given as layer specs
+    (``reference.model``) trains in training mode, and its moving statistics ride along:
+    ``state`` is then ``(optimizer_state, model_state)``. ``dropout_masks`` are its
+    Dropout layers' masks (``reference.model.dropout_masks``).
     """
-    loss_value, grads = mlp.loss_and_grads(params, x, y, activation, loss)
-    params, state = optimizer.update(grads, state, params)
-    return params, state, loss_value
+    if model is None:
+        loss_value, grads = mlp.loss_and_grads(params, x, y, activation, loss)
+        params, state = optimizer.update(grads, state, params)
+        return params, state, loss_value
+    optimizer_state, model_state = state
+    loss_value, grads, model_state = layer_model.loss_and_grads(
+        model, params, model_state, x, y, True, dropout_masks, loss
+    )
+    params, optimizer_state = optimizer.update(grads, optimizer_state, params)
+    return params, (optimizer_state, model_state), loss_value
 
 
 def check_step_options(mode, modes, data_parallel_modes, steps_per_call, replicas):
@@ -98,18 +121,24 @@ class TrainStep:
     """``step(x, y) -> loss``: ``train_step`` on the weights and state it holds.
 
     With ``steps_per_call=K``, ``x`` has shape (K, B, ...) and ``y`` (K, B, ...): the
-    call makes K steps, one per batch, and returns the last loss.
+    call makes K steps, one per batch, and returns the last loss. A model's Dropout
+    layers use the same ``dropout_masks`` at every step.
     """
 
     trace_count = 0  # NumPy traces nothing
     compiled = None
 
-    def __init__(self, params, optimizer, steps_per_call, activation, loss):
+    def __init__(self, params, optimizer, steps_per_call, activation, loss, model=None):
+        specs, model_state, dropout_masks = model or (None, None, None)
         self.params = {name: np.asarray(value) for name, value in params.items()}
         self.state = optimizer.init(self.params)
+        if specs is not None:
+            self.state = (self.state, {name: np.asarray(v) for name, v in model_state.items()})
 
         def one_step(params, state, x, y):
-            return train_step(params, state, x, y, optimizer, activation, loss)
+            return train_step(
+                params, state, x, y, optimizer, activation, loss, specs, dropout_masks
+            )
 
         self._call = compile_step(one_step, steps_per_call)
 
@@ -127,6 +156,10 @@ class TrainStep:
         """The current weights, as NumPy arrays."""
         return {name: np.array(value) for name, value in self.params.items()}
 
+    def model_state(self):
+        """A model's current moving statistics, as NumPy arrays (empty for the MLP)."""
+        return {} if isinstance(self.state, dict) else dict(self.state[1])
+
 
 def make_train_step(
     params,
@@ -138,17 +171,47 @@ def make_train_step(
     replicas=1,
     activation="relu",
     loss="softmax_cross_entropy",
+    model=None,
+    model_state=None,
+    dropout_masks=None,
 ):
     """A ``TrainStep`` starting from ``params`` with a fresh ``optimizer.init`` state.
 
     ``mode`` is one of ``MODES``; ``device`` is ``None`` or ``"cpu"``; ``replicas``
     belongs to the data-parallel modes, which NumPy does not have
-    (``reference.distributed.train_step`` writes that step out).
+    (``reference.distributed.train_step`` writes that step out). ``model``: layer specs
+    (``reference.model``) with their ``model_state`` (the moving statistics, ``{}`` when
+    there are none) and ``dropout_masks``; ``None`` is the MLP.
     """
+    model = check_model_options(model, model_state, dropout_masks, mode, DATA_PARALLEL_MODES)
     check_step_options(mode, MODES, DATA_PARALLEL_MODES, steps_per_call, replicas)
     if device is not None:
         check_choice("device", device, ("cpu",))
-    return TrainStep(params, optimizer, int(steps_per_call), activation, loss)
+    return TrainStep(params, optimizer, int(steps_per_call), activation, loss, model)
+
+
+def check_model_options(model, model_state, dropout_masks, mode, data_parallel_modes):
+    """``(specs, model_state, dropout_masks)`` for a model, ``None`` for the MLP; the same
+    checks in every backend."""
+    if model is None:
+        if model_state is not None or dropout_masks is not None:
+            raise ValueError(
+                "model_state and dropout_masks belong to a model: give model=<layer specs>."
+            )
+        return None
+    layer_model.layer_names(model)  # every kind known
+    if mode in data_parallel_modes:
+        raise ValueError(
+            f"model=<layer specs> is not allowed with mode {mode!r}: the data-parallel "
+            "modes train the MLP (reference.model_data_parallel has the model's step)."
+        )
+    layer_model.check_dropout_masks(model, layer_model.layer_names(model), True, dropout_masks)
+    if model_state is None and any(kind == "batch_normalization" for kind, _ in model):
+        raise ValueError(
+            "model_state is None, but the model has batch normalization: give its moving "
+            "statistics (the state from init_params)."
+        )
+    return tuple(model), dict(model_state or {}), dropout_masks
 
 
 def check_finite(loss_value, step, optimizer, history=()):

@@ -33,24 +33,47 @@ import numpy as np
 import tensorflow as tf
 
 from reference.errors import check_choice
-from reference.training import batches, check_finite, check_step_options
+from reference.training import batches, check_finite, check_model_options, check_step_options
 from reference.validation import check_fit
 from tf_impl import distributed, mlp
+from tf_impl import model as layer_model
 
 MODES = ("eager", "function", "xla", "mirrored")
 DATA_PARALLEL_MODES = ("mirrored",)
 
 
-def train_step(params, state, x, y, optimizer, activation="relu", loss="softmax_cross_entropy"):
+def train_step(
+    params,
+    state,
+    x,
+    y,
+    optimizer,
+    activation="relu",
+    loss="softmax_cross_entropy",
+    model=None,
+    dropout_masks=None,
+):
     """One step of gradient descent: returns ``(params, state, loss)``.
 
         loss, g = L(θ; x, y), ∇θ L          (forward and backward)
         θ, state = optimizer.update(g, state, θ)
 
     The ``tf.Variable``s in ``params`` and ``state`` are updated in place.
+    ``model=None`` is the MLP of ``tf_impl.mlp``. A ``model`` given as layer specs
+    (``tf_impl.model``) trains in training mode, and its moving statistics ride along:
+    ``state`` is then ``(optimizer_state, model_state)``. ``dropout_masks`` are its
+    Dropout layers' masks (``reference.model.dropout_masks``).
     """
-    loss_value, grads = mlp.loss_and_grads(params, x, y, activation, loss)
-    params, state = optimizer.update(grads, state, params)
+    if model is None:
+        loss_value, grads = mlp.loss_and_grads(params, x, y, activation, loss)
+        params, state = optimizer.update(grads, state, params)
+        return params, state, loss_value
+    optimizer_state, model_state = state
+    loss_value, grads, new_model_state = layer_model.loss_and_grads(
+        model, params, model_state, x, y, True, dropout_masks, loss
+    )
+    optimizer.update(grads, optimizer_state, params)
+    layer_model.assign_state(model_state, new_model_state)
     return params, state, loss_value
 
 
@@ -83,9 +106,13 @@ def compile_step(one_batch, mode, steps_per_call, x, y):
 
 
 class TrainStep:
-    """``step(x, y) -> loss``: ``train_step`` on the ``tf.Variable``s it holds, in one mode."""
+    """``step(x, y) -> loss``: ``train_step`` on the ``tf.Variable``s it holds, in one mode.
 
-    def __init__(self, params, optimizer, mode, steps_per_call, device, activation, loss):
+    A model's Dropout layers use the same ``dropout_masks`` at every step."""
+
+    def __init__(self, params, optimizer, mode, steps_per_call, device, activation, loss, model):
+        specs, model_state, dropout_masks = model or (None, None, None)
+        masks = None
         self.mode, self.steps_per_call = mode, steps_per_call
         self.device = None if device is None else f"/{device.upper()}:0"
         with self._placed():
@@ -94,10 +121,20 @@ class TrainStep:
                 for name, value in params.items()
             }
             self.state = optimizer.init(self.params)
+            if specs is not None:
+                moving = {
+                    name: value if isinstance(value, tf.Variable) else tf.Variable(value, False)
+                    for name, value in model_state.items()
+                }
+                self.state = (self.state, moving)
+                dtype = next(iter(self.params.values())).dtype
+                masks = {name: tf.constant(m, dtype) for name, m in (dropout_masks or {}).items()}
         self.compiled = None  # the tf.function, from the first call on
 
         def one_step(x, y):
-            return train_step(self.params, self.state, x, y, optimizer, activation, loss)[2]
+            return train_step(
+                self.params, self.state, x, y, optimizer, activation, loss, specs, masks
+            )[2]
 
         self._one_step = one_step
         self._call = None
@@ -122,6 +159,12 @@ class TrainStep:
         """The current weights, as NumPy arrays."""
         return {name: value.numpy() for name, value in self.params.items()}
 
+    def model_state(self):
+        """A model's current moving statistics, as NumPy arrays (empty for the MLP)."""
+        return (
+            {} if isinstance(self.state, dict) else {k: v.numpy() for k, v in self.state[1].items()}
+        )
+
     @property
     def trace_count(self):
         return 0 if self.compiled is None else self.compiled.experimental_get_tracing_count()
@@ -137,14 +180,20 @@ def make_train_step(
     replicas=1,
     activation="relu",
     loss="softmax_cross_entropy",
+    model=None,
+    model_state=None,
+    dropout_masks=None,
 ):
     """A step starting from ``params`` with a fresh ``optimizer.init`` state.
 
     ``params``: NumPy arrays (copied into new ``tf.Variable``s) or ``tf.Variable``s
     (trained in place). ``mode``: one of ``MODES``. ``device``: ``"cpu"``, ``"gpu"``
     or ``None`` (TensorFlow's choice). ``replicas``: the data-parallel modes' device
-    count; they place the replicas themselves and ignore ``device``.
+    count; they place the replicas themselves and ignore ``device``. ``model``: layer
+    specs (``reference.model``) with their ``model_state`` (the moving statistics, NumPy
+    arrays or ``tf.Variable``s) and ``dropout_masks``; ``None`` is the MLP.
     """
+    model = check_model_options(model, model_state, dropout_masks, mode, DATA_PARALLEL_MODES)
     check_step_options(mode, MODES, DATA_PARALLEL_MODES, steps_per_call, replicas)
     if device is not None:
         check_choice("device", device, ("cpu", "gpu"))
@@ -158,7 +207,7 @@ def make_train_step(
             activation=activation,
             loss=loss,
         )
-    return TrainStep(params, optimizer, mode, int(steps_per_call), device, activation, loss)
+    return TrainStep(params, optimizer, mode, int(steps_per_call), device, activation, loss, model)
 
 
 def fit(
