@@ -481,14 +481,22 @@ OPTAX_CASES |= _by_id(
     OptimizerCase(
         "fromage",
         "fromage",
-        {"learning_rate": 2.0**-4, "min_norm": 1e-5},
-        optax=lambda optax: optax.fromage(2.0**-4, min_norm=1e-5),
+        {"learning_rate": LR, "min_norm": 1e-5},
+        optax=lambda optax: optax.fromage(LR, min_norm=1e-5),
     ),
     OptimizerCase(
         "lars",
         "lars",
-        {"learning_rate": 0.5, "weight_decay": 0.0625, "trust_coefficient": 0.125, "eps": 1e-3},
-        optax=lambda optax: optax.lars(0.5, weight_decay=0.0625, trust_coefficient=0.125, eps=1e-3),
+        {
+            "learning_rate": 0.25,
+            "weight_decay": 0.0625,
+            "trust_coefficient": 0.0625,
+            "eps": 1e-3,
+            "momentum": 0.75,
+        },
+        optax=lambda optax: optax.lars(
+            0.25, weight_decay=0.0625, trust_coefficient=0.0625, eps=1e-3, momentum=0.75
+        ),
     ),
     OptimizerCase(
         "lars-nesterov",
@@ -499,8 +507,10 @@ OPTAX_CASES |= _by_id(
     OptimizerCase(
         "novograd",
         "novograd",
-        {"learning_rate": LR, "b1": 0.875, "b2": 0.5, "eps": 1e-8, "weight_decay": 0.0625},
-        optax=lambda optax: optax.novograd(LR, b1=0.875, b2=0.5, eps=1e-8, weight_decay=0.0625),
+        {"learning_rate": 2.0**-8, "b1": 0.875, "b2": 0.5, "eps": 1e-8, "weight_decay": 0.0625},
+        optax=lambda optax: optax.novograd(
+            2.0**-8, b1=0.875, b2=0.5, eps=1e-8, weight_decay=0.0625
+        ),
     ),
     OptimizerCase(
         "optimistic_gradient_descent",
