@@ -18,6 +18,7 @@ import click
 from rich.console import Console
 
 from bench import backends, files
+from bench.steps import MODEL_BATCH_SIZES, MODELS
 from reference import optimizers as reference_optimizers
 from reference.errors import check_choice
 
@@ -151,6 +152,20 @@ def _check_memory(batch_sizes, hidden, steps_per_call, replicas):
         )
 
 
+def _check_layer_model_options(model_name, defaulted, breakdown, replicas):
+    """The options that belong to the MLP alone, refused for a layer model."""
+    for option, given in (
+        ("--hidden", not defaulted("hidden")),
+        ("--breakdown", breakdown),
+        ("--replicas", bool(replicas)),
+    ):
+        if given:
+            raise click.UsageError(
+                f"{option} belongs to the MLP (--model mlp); --model {model_name} has no "
+                f"{'hidden width' if option == '--hidden' else option[2:] + ' cases'}."
+            )
+
+
 def _check_replicas(replicas):
     """Every R must fit on the devices TensorFlow or JAX have (GPUs, else logical CPUs)."""
     counts = [
@@ -208,6 +223,15 @@ def _check_replicas(replicas):
     default=(32, 256),
     show_default=True,
     help="Repeatable.",
+)
+@click.option(
+    "--model",
+    "model_name",
+    type=click.Choice(tuple(MODELS)),
+    default="mlp",
+    show_default=True,
+    help="mlp: 784 → H → 10; cnn: the MNIST convnet of the TensorFlow tutorials "
+    "(Conv2D 32, MaxPool, Conv2D 64, MaxPool, Dropout, Dense 10), default batches 32 and 128.",
 )
 @click.option(
     "--hidden",
@@ -269,6 +293,7 @@ def bench(
     device,
     optimizer_names,
     batch_sizes,
+    model_name,
     hidden,
     steps_per_call,
     rounds,
@@ -284,6 +309,7 @@ def bench(
     \b
     Examples:
       gdkit bench --quick
+      gdkit bench --model cnn
       gdkit bench --backend tf --mode function --mode xla --batch-size 1024 --hidden 4096
       gdkit bench --optimizer adam --optimizer sgd --updates --json run.json
       gdkit bench --backend tf --backend jax --batch-size 32 --steps-per-call 16 --breakdown
@@ -303,6 +329,11 @@ def bench(
 
     def defaulted(name):
         return context.get_parameter_source(name) == click.core.ParameterSource.DEFAULT
+
+    if model_name != "mlp":
+        _check_layer_model_options(model_name, defaulted, breakdown, replicas)
+        if defaulted("batch_sizes"):
+            batch_sizes = MODEL_BATCH_SIZES
 
     # Every path and value is checked before the run, so a mistake never costs one.
     _check_output_file(json_path, "--json")
@@ -351,6 +382,7 @@ def bench(
         "update_optimizers": tuple(optimizer_names) if updates else (),
         "replicas": tuple(replicas),
         "breakdown": breakdown,
+        "model": model_name,
     }
     config = Config.quick(**settings) if quick else Config(**settings)
     if rounds:

@@ -29,6 +29,7 @@ class Config:
     update_optimizers: tuple = ()
     replicas: tuple = ()  # data-parallel cases (backends.DATA_PARALLEL) for each R
     breakdown: bool = False  # also time each step's parts, alternating (bench/parts.py)
+    model: str = "mlp"  # a key of bench.steps.MODELS
 
     @classmethod
     def quick(cls, **overrides):
@@ -43,14 +44,19 @@ class Config:
         return cls(**json.loads(raw)) if raw else cls.quick(update_optimizers=("adam",))
 
     def cases(self):
-        """Every case of the grid whose framework is installed, on the devices it has."""
-        for backend_mode, optimizer, batch, hidden, k in itertools.product(
-            self.backend_modes, self.optimizers, self.batch_sizes, self.hidden, self.steps_per_call
+        """Every case of the grid whose framework is installed, on the devices it has.
+
+        A layer model has no hidden width: its cases take the first and ignore it."""
+        hidden = self.hidden if self.model == "mlp" else self.hidden[:1]
+        for backend_mode, optimizer, batch, width, k in itertools.product(
+            self.backend_modes, self.optimizers, self.batch_sizes, hidden, self.steps_per_call
         ):
             if not backends.installed(backends.FRAMEWORK[backend_mode]):
                 continue
             for device in backends.devices_for(backend_mode, self.device):
-                yield Case(backend_mode, device, optimizer, batch, hidden, k)
+                yield Case(backend_mode, device, optimizer, batch, width, k, model=self.model)
+        if self.model != "mlp":  # the data-parallel modes train the MLP
+            return
         for backend_mode, optimizer, batch, hidden, replicas in itertools.product(
             backends.DATA_PARALLEL,
             self.optimizers,

@@ -33,8 +33,10 @@ def pytest_generate_tests(metafunc):
 
 
 @pytest.fixture
-def case(backend_mode, device, optimizer, batch_size, hidden, steps_per_call, replicas):
-    return Case(backend_mode, device, optimizer, batch_size, hidden, steps_per_call, replicas)
+def case(backend_mode, device, optimizer, batch_size, hidden, steps_per_call, replicas, model):
+    return Case(
+        backend_mode, device, optimizer, batch_size, hidden, steps_per_call, replicas, model
+    )
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ from collections import defaultdict
 from rich.table import Table
 
 from bench.backends import DATA_PARALLEL
+from bench.steps import MODELS
 
 
 class ReportError(ValueError):
@@ -88,7 +89,8 @@ def step_rows(data):
                 "device": info["device"],
                 "optimizer": info["optimizer"],
                 "batch_size": info["batch_size"],
-                "hidden": info["sizes"][1],
+                "model": info.get("model", "mlp"),
+                "hidden": info["sizes"][1] if info.get("model", "mlp") == "mlp" else 0,
                 "steps_per_call": info["steps_per_call"],
                 "replicas": info.get("replicas", 1),
                 "us": seconds * 1e6,
@@ -108,6 +110,7 @@ def step_rows(data):
         "mode",
         "device",
         "optimizer",
+        "model",
         "batch_size",
         "hidden",
         "steps_per_call",
@@ -115,7 +118,7 @@ def step_rows(data):
     )
     by_key = {tuple(r[k] for k in key_fields): r for r in rows}
     for row in rows:
-        key = (row["optimizer"], row["batch_size"], row["hidden"])
+        key = (row["optimizer"], row["model"], row["batch_size"], row["hidden"])
         same_k = row["steps_per_call"]  # against the same K when it ran, else K = 1
         eager = by_key.get(("tf-eager", row["device"], *key, same_k, 1)) or by_key.get(
             ("tf-eager", row["device"], *key, 1, 1)
@@ -134,7 +137,16 @@ def step_rows(data):
 
 def _row_order(row):
     """Tables list rows by optimizer, model, batch, K, replicas, device, then speed."""
-    order = ("optimizer", "hidden", "batch_size", "steps_per_call", "replicas", "device", "us")
+    order = (
+        "optimizer",
+        "model",
+        "hidden",
+        "batch_size",
+        "steps_per_call",
+        "replicas",
+        "device",
+        "us",
+    )
     return tuple(row[key] for key in order)
 
 
@@ -152,8 +164,9 @@ def step_table(rows):
         ("case", "left", lambda r: r["mode"] + (" [yellow]noisy[/]" if r["noisy"] else ""), True),
         ("optimizer", "left", lambda r: r["optimizer"], varies("optimizer")),
         ("device", "left", lambda r: r["device"], varies("device")),
+        ("model", "left", lambda r: r["model"], varies("model")),
         ("B", "right", lambda r: str(r["batch_size"]), True),
-        ("H", "right", lambda r: str(r["hidden"]), varies("hidden")),
+        ("H", "right", lambda r: str(r["hidden"] or "—"), varies("hidden")),
         ("K", "right", lambda r: str(r["steps_per_call"]), varies("steps_per_call")),
         ("R", "right", lambda r: str(r["replicas"]), varies("replicas")),
         ("µs/step", "right", lambda r: f"{r['us']:.0f}", True),
@@ -167,8 +180,10 @@ def step_table(rows):
         ("1st ms", "right", lambda r: f"{r['first_call_ms']:.0f}", True),
     ]
     columns = [c for c in columns if c[3]]
+    models = sorted({row["model"] for row in rows} - {"mlp"})
     table = Table(
-        title="Training step (forward + backward + update), float32",
+        title="Training step (forward + backward + update), float32"
+        + "".join(f", model {name} ({MODELS.get(name, '?')})" for name in models),
         title_justify="left",
         caption=step_caption(rows),
         caption_justify="left",
@@ -217,7 +232,7 @@ def gpu_table(rows):
             row["mode"],
             row["optimizer"],
             str(row["batch_size"]),
-            str(row["hidden"]),
+            str(row["hidden"] or row["model"]),
             str(row["steps_per_call"]),
             f"{row['us'] * row['gpu_vs_cpu']:.0f}",
             f"{row['us']:.0f}",
@@ -245,7 +260,7 @@ def verdicts(rows):
         first = max(r["first_call_ms"] for r in mode_rows)
         lines.append(
             f"{mode}: best {100 * best['peak_share']:.0f}% of peak "
-            f"(B={best['batch_size']}, H={best['hidden']}, K={best['steps_per_call']}, "
+            f"(B={best['batch_size']}, {_model_size(best)}, K={best['steps_per_call']}, "
             f"{best['device']}){against}; first call up to {first:.0f} ms"
         )
     return lines
@@ -278,13 +293,17 @@ def breakdown_table(rows):
             row["optimizer"],
             row["device"],
             str(row["batch_size"]),
-            str(row["hidden"]),
+            str(row["hidden"] or row["model"]),
             str(row["steps_per_call"]),
             *(_microseconds(us[part]) for part in parts),
             f"{limit:.0f}",
             f"{us['step'] / limit:.1f}×",
         )
     return table
+
+
+def _model_size(row):
+    return f"H={row['hidden']}" if row["model"] == "mlp" else row["model"]
 
 
 def _microseconds(value):

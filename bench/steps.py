@@ -5,17 +5,32 @@
 Keras's step is the tutorial's), and returns a ``Step`` whose ``run()`` makes one call
 (K fused training steps) and reads the loss back to the host, so no work is left
 queued when the clock stops.
+
+The model is the MLP 784 → H → 10 (``reference.mlp``) or a preset of layer specs
+(``MODELS``: ``gdkit bench --model cnn``). A model's Dropout layers get one fixed mask,
+drawn by NumPy, in every backend but Keras, whose Dropout draws its own each step.
 """
 
 import dataclasses
+import functools
 import importlib
 
 import numpy as np
 
 from bench import backends
 from reference import mlp as reference_mlp
+from reference import model as reference_model
+from reference import model_presets
 
 INPUT_SIZE, NUM_CLASSES = 784, 10
+
+# gdkit bench --model NAME: None is the MLP (its width is --hidden), else a preset of
+# reference.model_presets. A new model is one line here.
+MODELS = {
+    "mlp": None,
+    "cnn": "mnist_cnn",
+}
+MODEL_BATCH_SIZES = (32, 128)  # a layer model's default batches in gdkit bench
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,10 +42,21 @@ class Case:
     hidden: int
     steps_per_call: int = 1
     replicas: int = 1  # data-parallel cases: batch_size is per replica
+    model: str = "mlp"  # a key of MODELS; every model but the MLP ignores hidden
 
     @property
     def sizes(self):
         return (INPUT_SIZE, self.hidden, NUM_CLASSES)
+
+    @property
+    def preset(self):
+        """``(input_shape, specs)`` of a layer model, ``None`` for the MLP."""
+        name = MODELS[self.model]
+        return None if name is None else model_presets.PRESETS[name]
+
+    @property
+    def input_shape(self):
+        return (INPUT_SIZE,) if self.preset is None else self.preset[0]
 
     @property
     def global_batch(self):
@@ -39,10 +65,17 @@ class Case:
     @property
     def name(self):
         replicas = f"-r{self.replicas}" if self.backend_mode in backends.DATA_PARALLEL else ""
+        model = f"h{self.hidden}" if self.preset is None else self.model
         return (
             f"{self.backend_mode}-{self.device}-{self.optimizer}"
-            f"-b{self.batch_size}-h{self.hidden}-k{self.steps_per_call}{replicas}"
+            f"-b{self.batch_size}-{model}-k{self.steps_per_call}{replicas}"
         )
+
+    @property
+    def flops_per_step(self):
+        if self.preset is None:
+            return flops_per_step(self.sizes, self.global_batch)
+        return model_flops_per_step(*self.preset, self.global_batch)
 
 
 def flops_per_step(sizes, batch_size):
@@ -52,6 +85,37 @@ def flops_per_step(sizes, batch_size):
     first = 4 * batch_size * sizes[0] * sizes[1]
     rest = sum(6 * batch_size * a * b for a, b in zip(sizes[1:-1], sizes[2:], strict=True))
     return first + rest
+
+
+def model_flops_per_step(input_shape, specs, batch_size):
+    """Multiply-adds × 2 of a layer model's step, counting its matrix products alone:
+    each Conv2D (out_h · out_w · filters · kh · kw · in_channels per example, the im2col
+    matmul) and each Dense (in · units). Forward, kernel gradient and input gradient make
+    ×3, except the first layer's input gradient (the data needs none): ×2, the rule of
+    ``flops_per_step``. Pooling, batch norm, activations and the update are left out: they
+    are O(activations), not O(activations × kernel)."""
+    flops = 0
+    shapes = reference_model.input_shapes(specs, input_shape)
+    for i, ((kind, config), shape) in enumerate(zip(specs, shapes, strict=True)):
+        if kind == "dense":
+            multiply_adds = shape[-1] * config["units"]
+        elif kind == "conv2d":
+            out_shape = _output_shape(specs[i : i + 1], shape)
+            multiply_adds = np.prod(out_shape) * np.prod(_kernel_size(config)) * shape[-1]
+        else:
+            continue
+        flops += (2 if i == 0 else 3) * 2 * batch_size * int(multiply_adds)
+    return flops
+
+
+def _kernel_size(config):
+    size = config["kernel_size"]
+    return (size, size) if isinstance(size, int) else tuple(size)
+
+
+def _output_shape(specs, input_shape):
+    params, state = reference_model.init_params(specs, input_shape)
+    return reference_model.forward(specs, params, state, np.zeros((1, *input_shape)))[0].shape[1:]
 
 
 @dataclasses.dataclass
@@ -65,7 +129,7 @@ def data(case):
     """K batches of standardised inputs and integer labels, fixed by a seed."""
     rng = np.random.default_rng(0)
     shape = (case.steps_per_call, case.global_batch)
-    x = rng.standard_normal((*shape, INPUT_SIZE), dtype=np.float32)
+    x = rng.standard_normal((*shape, *case.input_shape), dtype=np.float32)
     y = rng.integers(NUM_CLASSES, size=shape).astype(np.int32)
     if case.steps_per_call == 1:
         return x[0], y[0]
@@ -73,7 +137,24 @@ def data(case):
 
 
 def weights(case):
+    """The MLP's weights (``reference.mlp``), float32."""
     return reference_mlp.init_params(case.sizes, seed=0, dtype=np.float32)
+
+
+def model_options(case):
+    """``make_train_step``'s arguments for the case's model: the weights, and for a layer
+    model its specs, moving statistics and one dropout mask per Dropout layer."""
+    if case.preset is None:
+        return {"params": weights(case)}
+    input_shape, specs = case.preset
+    params, state = reference_model.init_params(specs, input_shape, seed=0, dtype=np.float32)
+    masks = reference_model.dropout_masks(specs, input_shape, case.global_batch, seed=0)
+    return {
+        "params": params,
+        "model": specs,
+        "model_state": state,
+        "dropout_masks": {name: mask.astype(np.float32) for name, mask in masks.items()},
+    }
 
 
 def build(case):
@@ -83,12 +164,12 @@ def build(case):
     training = importlib.import_module(f"{steps.package}.training")
     optimizers = importlib.import_module(f"{steps.package}.optimizers")
     step = training.make_train_step(
-        weights(case),
-        optimizers.get(case.optimizer),
+        optimizer=optimizers.get(case.optimizer),
         mode=steps.mode,
         steps_per_call=case.steps_per_call,
         device=case.device,
         replicas=case.replicas,
+        **model_options(case),
     )
     x, y = step.on_device(*data(case))
     return Step(lambda: float(step(x, y)), lambda: step.trace_count)
@@ -102,7 +183,7 @@ def _keras_step(case):
     from tf_impl import training, tutorial
 
     with tf.device(f"/{case.device.upper()}:0"):
-        model = tutorial.build_model(weights(case))
+        model = tutorial.build_model(weights(case)) if case.preset is None else _keras_model(case)
         optimizer = keras_optimizer(case.optimizer, {})
         step = tutorial.make_train_step(model, optimizer)
         x, labels = data(case)
@@ -115,3 +196,39 @@ def _keras_step(case):
             return step(x, y).numpy()
 
     return Step(run, lambda: step.experimental_get_tracing_count())
+
+
+# Keras's class for each layer kind of reference.model.
+KERAS_LAYERS = {
+    "dense": "Dense",
+    "conv2d": "Conv2D",
+    "activation": "Activation",
+    "max_pooling2d": "MaxPooling2D",
+    "average_pooling2d": "AveragePooling2D",
+    "global_average_pooling2d": "GlobalAveragePooling2D",
+    "flatten": "Flatten",
+    "batch_normalization": "BatchNormalization",
+    "layer_normalization": "LayerNormalization",
+    "dropout": "Dropout",
+    "embedding": "Embedding",
+}
+
+
+@functools.cache
+def _keras():
+    backends.tensorflow()  # first: TensorFlow starts quietly
+    return importlib.import_module("keras")
+
+
+def _keras_model(case):
+    """The preset as the tutorial writes it: a ``keras.Sequential`` of Keras's layers, float32,
+    holding the oracle's initial weights."""
+    keras = _keras()
+    input_shape, specs = case.preset
+    layers = [getattr(keras.layers, KERAS_LAYERS[kind])(**config) for kind, config in specs]
+    model = keras.Sequential([keras.Input(input_shape), *layers])
+    params, state = reference_model.init_params(specs, input_shape, seed=0, dtype=np.float32)
+    tensors = {**params, **state}
+    for name, layer in zip(reference_model.layer_names(specs), model.layers, strict=True):
+        layer.set_weights([tensors[f"{name}/{weight.name}"] for weight in layer.weights])
+    return model

@@ -8,7 +8,7 @@ import statistics
 import time
 
 from bench import backends, machine, parts
-from bench.steps import build, flops_per_step
+from bench.steps import build
 
 # A case whose canary (a small fixed matmul) moved by more than this is re-run.
 NOISE_LIMIT = 0.15
@@ -53,7 +53,7 @@ def test_train_step(benchmark, case, bench_config, peaks):
         info["breakdown_s"] = parts.paired_seconds(case, step.run, bench_config.rounds)
 
     framework = backends.FRAMEWORK[case.backend_mode]
-    flops = flops_per_step(case.sizes, case.global_batch)
+    flops = case.flops_per_step
     framework_peak = peaks(framework, case.device)
     per_call = info.get("rerun_median_s") or benchmark.stats.stats.median
     gflops = flops / (per_call / case.steps_per_call) / 1e9
@@ -64,6 +64,7 @@ def test_train_step(benchmark, case, bench_config, peaks):
         optimizer=case.optimizer,
         batch_size=case.batch_size,
         sizes=list(case.sizes),
+        model=case.model,
         steps_per_call=case.steps_per_call,
         replicas=case.replicas,
         flops_per_step=flops,
