@@ -44,10 +44,10 @@ def _version():
         return "unknown"
 
 
-def _check_optimizers(names):
+def _check_optimizers(names, allowed=None):
     for name in names:
         try:
-            check_choice("optimizer", name, reference_optimizers.NAMES)
+            check_choice("optimizer", name, allowed or reference_optimizers.NAMES)
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--optimizer") from None
     return names
@@ -623,7 +623,8 @@ def check(optimizer_names, backends_, dtype, steps, as_json):
     """
     from bench import checks
 
-    names = _check_optimizers(optimizer_names) or reference_optimizers.NAMES
+    checked = reference_optimizers.NAMES + reference_optimizers.OPTAX_NAMES  # optax's: vs optax
+    names = _check_optimizers(optimizer_names, checked) or checked
     chosen = ("tf", "jax", "keras", "optax") if "all" in backends_ else backends_
     available = [b for b in chosen if backends.installed(backends.FRAMEWORK[b])]
     console = _console()
