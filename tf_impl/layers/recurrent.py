@@ -2,12 +2,13 @@
 
 The loop over time is a plain Python ``for``: eagerly it runs step by step, as the
 oracle's loop does, and under ``tf.function`` it is unrolled into T copies of the step.
-Why not ``tf.while_loop``: the sequence lengths here are static and short (≤ 200), the
-unrolled graph reads line for line like the oracle, and XLA sees one straight-line
-graph it can fuse across steps. The price is a graph (and a tracing time) that grows
-with T and a retrace for every new length; for long or variable-length sequences
-``tf.while_loop`` (or ``tf.scan``) keeps one step in the graph, which is what
-``jax_impl.layers.recurrent`` does with ``lax.scan``.
+Why not ``tf.while_loop``: the sequence lengths here are static and short, the
+unrolled loop reads line for line like the oracle and runs the same eagerly and in a
+graph. The price is a graph that grows with T, and a retrace for every new length:
+for an LSTM(128) over 50 steps, tracing took 8.5 s and XLA compiling 104 s, where
+``lax.scan`` (``jax_impl.layers.recurrent``) compiled one step in 3.3 s (measured on a
+loaded machine, docs/sequences.md §2). For long or variable-length sequences,
+``tf.while_loop`` (or ``tf.scan``) keeps one step in the graph.
 """
 
 import tensorflow as tf
