@@ -100,6 +100,7 @@ def step_rows(data):
                 "peak_from": peak_from,
                 "peak_share": gflops / peak_gflops,
                 "precision": info.get("matmul_precision", "float32"),
+                "blas_threads": info.get("blas_threads"),
                 "trace_count": info["trace_count"],
                 "first_call_ms": info["first_call_s"] * 1e3,
                 "noisy": info.get("noisy", False),
@@ -212,9 +213,11 @@ def step_caption(rows):
         if reduced
         else "Every matmul in full float32"
     )
+    threads = sorted({row["blas_threads"] for row in rows if row.get("blas_threads")})
+    blas = "".join(f" NumPy's BLAS on {count} thread(s)." for count in threads)
     return (
         f"%peak: share of the device's best float32 matmul measured in this run: "
-        f"{denominators}. {precision}."
+        f"{denominators}. {precision}.{blas}"
     )
 
 

@@ -172,7 +172,31 @@ def build(case):
         **model_options(case),
     )
     x, y = step.on_device(*data(case))
+    if steps.package == "reference":
+        return Step(_blas_threads_limited(lambda: float(step(x, y))))
     return Step(lambda: float(step(x, y)), lambda: step.trace_count)
+
+
+# NumPy's matmuls run on OpenBLAS's own threads. On this 2-core machine shared with other
+# work they contend: the MNIST CNN's NumPy step took 1061 ms at B=32 and 4503 ms at B=128
+# with OpenBLAS's 2 threads, 145 ms and 449 ms with 1 (measured, load average 12). The
+# benchmark's NumPy cases run with this many (report.py's caption says so); None: OpenBLAS's.
+NUMPY_BLAS_THREADS = 1
+
+
+def _blas_threads_limited(run):
+    """``run`` with NumPy's BLAS on ``NUMPY_BLAS_THREADS`` threads while it runs (3 µs a call)."""
+    if NUMPY_BLAS_THREADS is None:
+        return run
+    from threadpoolctl import ThreadpoolController
+
+    controller = ThreadpoolController()
+
+    def limited():
+        with controller.limit(limits=NUMPY_BLAS_THREADS, user_api="blas"):
+            return run()
+
+    return limited
 
 
 def _keras_step(case):

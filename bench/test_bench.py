@@ -7,7 +7,7 @@ pytest-benchmark's own options (``--benchmark-json``, ``--benchmark-compare``, .
 import statistics
 import time
 
-from bench import backends, machine, parts
+from bench import backends, machine, parts, steps
 from bench.steps import build
 
 # A case whose canary (a small fixed matmul) moved by more than this is re-run.
@@ -65,6 +65,7 @@ def test_train_step(benchmark, case, bench_config, peaks):
         batch_size=case.batch_size,
         sizes=list(case.sizes),
         model=case.model,
+        blas_threads=steps.NUMPY_BLAS_THREADS if case.backend_mode == "numpy" else None,
         steps_per_call=case.steps_per_call,
         replicas=case.replicas,
         flops_per_step=flops,

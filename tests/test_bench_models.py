@@ -94,3 +94,12 @@ def test_bench_model_cnn_end_to_end(tmp_path):
         assert bench["extra_info"]["model"] == "cnn"
         assert bench["extra_info"]["flops_per_step"] == case.flops_per_step
         assert bench["extra_info"]["trace_count"] <= 1
+
+
+def test_numpy_cases_run_with_the_benchmarks_blas_threads():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    assert steps._blas_threads_limited(blas_threads)() == {steps.NUMPY_BLAS_THREADS}
