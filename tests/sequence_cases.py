@@ -219,3 +219,16 @@ CASE_IDS = [case.id for case in CASES]
 
 def case_named(case_id):
     return CASES[CASE_IDS.index(case_id)]
+
+
+def truncated_after_one_step(backward, recurrent_kernel_at):
+    """Truncated BPTT: the gradient stops at each step's h_{t−1} (U is zeroed in the cache's
+    entry ``recurrent_kernel_at`` for dh_{t−1} = da_t Uᵀ), so the weights learn nothing
+    from what happened more than one step back."""
+
+    def wrong(dy, cache):
+        cut = list(cache)
+        cut[recurrent_kernel_at] = np.zeros_like(cache[recurrent_kernel_at])
+        return backward(dy, tuple(cut))
+
+    return wrong

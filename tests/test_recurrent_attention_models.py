@@ -18,7 +18,7 @@ from reference import losses, model, model_sequences, optimizers
 from reference.gradcheck import gradcheck
 from tests.keras_sequence_models import keras_parameter_order, keras_sequence_model
 from tests.layer_cases import max_relative_difference
-from tests.test_recurrent_attention_reference import _truncated_after_one_step
+from tests.sequence_cases import truncated_after_one_step
 from tf_impl import model as tf_model
 from tf_impl import optimizers as tf_optimizers
 
@@ -94,7 +94,7 @@ def test_gradcheck_flags_a_preset_with_truncated_backpropagation_through_time(mo
     from reference.layers import recurrent
 
     monkeypatch.setitem(
-        model.BACKWARD, "lstm", _truncated_after_one_step(recurrent.lstm_backward, 5)
+        model.BACKWARD, "lstm", truncated_after_one_step(recurrent.lstm_backward, 5)
     )
     (error, _), _ = preset_gradcheck("lstm_classifier")
     assert error > 1e-2

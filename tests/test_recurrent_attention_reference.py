@@ -18,7 +18,7 @@ import pytest
 import reference.layers as reference_layers
 from reference.gradcheck import gradcheck
 from reference.layers import attention, recurrent
-from tests.sequence_cases import CASE_IDS, CASES, case_named
+from tests.sequence_cases import CASE_IDS, CASES, case_named, truncated_after_one_step
 
 GRADCHECK_TOLERANCE = 1e-7  # the issue's bound; measured worst 2.0e-9 (1.8e-8 over four seeds)
 KEY_BIAS_TOLERANCE = 1e-14  # its gradient is 0 exactly (softmax shift); measured 1.8e-16
@@ -59,21 +59,6 @@ def test_sequence_backward_matches_finite_differences(case):
     assert error <= GRADCHECK_TOLERANCE, (error, where)
 
 
-def _truncated_after_one_step(backward, recurrent_kernel_at):
-    """Truncated BPTT: the gradient stops at each step's h_{t−1} (U is zeroed in the cache's
-    entry ``recurrent_kernel_at`` for dh_{t−1} = da_t Uᵀ), so the weights learn nothing
-    from what happened more than one step back."""
-
-    def wrong(dy, cache):
-        cut = list(cache)
-        cut[recurrent_kernel_at] = np.zeros_like(cache[recurrent_kernel_at])
-        dx, _ = backward(dy, tuple(cut))
-        _, grads = backward(dy, cache)
-        return dx, grads
-
-    return wrong
-
-
 def _attention_without_scale(dy, cache):
     """Forgets the factor c = 1/√K in dQ and dK̂ (it is in the forward)."""
     inputs, params, queries, keys, values, _, *rest = cache
@@ -83,9 +68,9 @@ def _attention_without_scale(dy, cache):
 
 
 WRONG_BACKWARDS = {
-    "simple_rnn-T12": _truncated_after_one_step(recurrent.simple_rnn_backward, 3),
-    "lstm-T12": _truncated_after_one_step(recurrent.lstm_backward, 5),
-    "gru-T12-sequences": _truncated_after_one_step(recurrent.gru_backward, 5),
+    "simple_rnn-T12": truncated_after_one_step(recurrent.simple_rnn_backward, 3),
+    "lstm-T12": truncated_after_one_step(recurrent.lstm_backward, 5),
+    "gru-T12-sequences": truncated_after_one_step(recurrent.gru_backward, 5),
     "multi_head_attention-cross-key-T5-S3": _attention_without_scale,
 }
 
