@@ -32,6 +32,7 @@ NEW_CASES = {
     if case.optimizer in reference_optimizers.OPTAX_NAMES
 }
 STEPS = 100
+SINGLE_STEPS = 3
 
 
 def _oracle_steps(case, steps):
@@ -74,6 +75,33 @@ def test_tf_matches_the_oracle_teacher_forced_float64(case_id, mode):
         got = {name: variable.numpy() for name, variable in variables.items()}
         worst = max(worst, max_relative_difference(got, expected, sides=("tf", "the oracle")))
     assert worst <= tolerances.FLOAT64
+
+
+@pytest.mark.parametrize("case_id", list(NEW_CASES))
+def test_single_steps_match_optax_teacher_forced_float64(case_id):
+    """Each step from the oracle's parameters and gradient: optax's update and jax_impl's
+    (eager), each with its own state, against the oracle's next parameters."""
+    case = NEW_CASES[case_id]
+    worst = {"optax": 0.0, "jax_impl": 0.0}
+    with jax.enable_x64(True):
+        transform = case.optax(optax)
+        ours = jax_optimizers.get(case.optimizer, **case.hyperparameters)
+        start = {k: jnp.asarray(v) for k, v in problem()[0].items()}
+        optax_state, jax_state = transform.init(start), ours.init(start)
+        optax_update, jax_update = (
+            transform.update,
+            ours.update,
+        )  # eager: 3 steps cost less than a compile
+        for (params, _, grads, _), expected in _oracle_steps(case, SINGLE_STEPS):
+            updates, optax_state = optax_update(grads, optax_state, params)
+            by_optax = optax.apply_updates(params, updates)
+            by_jax, jax_state = jax_update(grads, jax_state, params)
+            for name, got in (("optax", by_optax), ("jax_impl", by_jax)):
+                got = {k: np.asarray(v) for k, v in got.items()}
+                difference = max_relative_difference(got, expected, sides=(name, "the oracle"))
+                worst[name] = max(worst[name], difference)
+    assert worst["optax"] <= tolerances.OPTAX_NEW
+    assert worst["jax_impl"] <= tolerances.OPTAX_NEW
 
 
 def _optax_noise(state, grads):
