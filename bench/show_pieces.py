@@ -74,11 +74,15 @@ class Shown:
 
 
 def optimizer_pieces(root):
-    from reference import optimizers
+    from reference import optax_optimizers, optimizers
 
-    for name, cls in optimizers.OPTIMIZERS.items():
-        parts = _class_parts(root, "optimizers.py", cls.__name__)
-        yield Piece(name, "optimizer", _files("optimizers.py"), parts, (cls.__name__,))
+    for module, registry in (
+        ("optimizers.py", optimizers.OPTIMIZERS),
+        ("optax_optimizers.py", optax_optimizers.OPTIMIZERS),  # optax's, Keras lacks
+    ):
+        for name, cls in registry.items():
+            parts = _class_parts(root, module, cls.__name__)
+            yield Piece(name, "optimizer", _files(module), parts, (cls.__name__,))
 
 
 def _methods(node):

@@ -398,3 +398,14 @@ def get(name, **hyper):
     from jax_impl import optax_optimizers  # imported when used: it builds on this module
 
     return reference.get(name, registry=OPTIMIZERS | optax_optimizers.OPTIMIZERS, **hyper)
+
+
+def set_state(state, step=None, slots=None):
+    """A copy of ``state`` with its step count and chosen slots set (as ``reference.set_state``)."""
+    reference.check_new_state(state, step, slots)
+    new_slots = {name: dict(own) for name, own in state["slots"].items()}
+    for name, given in (slots or {}).items():
+        for slot, value in given.items():
+            new_slots[name][slot] = jnp.asarray(value, new_slots[name][slot].dtype)
+    new_step = state["step"] if step is None else jnp.asarray(step, state["step"].dtype)
+    return {"step": new_step, "slots": new_slots}

@@ -901,3 +901,46 @@ def get(name, registry=None, **hyper):
     for key in hyper:
         check_choice(f"hyperparameter for {name}", key, allowed)
     return (registry[name] if registry else optimizer_class(name))(**hyper)
+
+
+def check_new_state(state, step, slots):
+    """``set_state``'s arguments: a step count >= 0 and arrays for slots ``state`` has."""
+    if step is not None:
+        check_integer("step", step, low=0)
+    for name, given in (slots or {}).items():
+        if name not in state["slots"]:
+            raise ValueError(
+                f"slots has {name!r}, not a parameter of this state: need one of "
+                f"{list(state['slots'])}."
+            )
+        for slot, value in given.items():
+            have = state["slots"][name]
+            if slot not in have:
+                raise ValueError(
+                    f"slots[{name!r}] has {slot!r}, not a slot of this optimizer: need one of "
+                    f"{list(have)}."
+                )
+            if tuple(np.shape(value)) != tuple(have[slot].shape):
+                raise ValueError(
+                    f"slots[{name!r}][{slot!r}] has shape {tuple(np.shape(value))}: "
+                    f"need {tuple(have[slot].shape)}."
+                )
+
+
+def set_state(state, step=None, slots=None):
+    """A copy of optimizer ``state`` with its step count and chosen slots set to given values.
+
+    ``step`` is the number of updates already made (the next update is t = step + 1);
+    ``slots`` maps a parameter name to the slots to set, by the names ``init`` gave them.
+    A textbook's worked example, a given velocity before update t = 6:
+
+        optimizer = get("sgd", learning_rate=0.1, momentum=0.9)
+        state = set_state(optimizer.init(params), step=5, slots={"w": {"velocity": v}})
+        params, state = optimizer.update(grads, state, params)
+    """
+    check_new_state(state, step, slots)
+    new_slots = {name: dict(own) for name, own in state["slots"].items()}
+    for name, given in (slots or {}).items():
+        for slot, value in given.items():
+            new_slots[name][slot] = np.array(value, dtype=new_slots[name][slot].dtype)
+    return {"step": state["step"] if step is None else int(step), "slots": new_slots}

@@ -427,3 +427,16 @@ def get(name, **hyper):
     from tf_impl import optax_optimizers  # imported when used: it builds on this module
 
     return reference.get(name, registry=OPTIMIZERS | optax_optimizers.OPTIMIZERS, **hyper)
+
+
+def set_state(state, step=None, slots=None):
+    """Set ``state``'s step count and chosen slots in place, and return it (the arguments
+    as ``reference.set_state``'s); its variables stay the ones a train step holds."""
+    reference.check_new_state(state, step, slots)
+    for name, given in (slots or {}).items():
+        for slot, value in given.items():
+            variable = state["slots"][name][slot]
+            variable.assign(tf.convert_to_tensor(value, variable.dtype))
+    if step is not None:
+        state["step"].assign(int(step))
+    return state
