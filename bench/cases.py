@@ -594,11 +594,13 @@ EXTRA_INPUT_CASES = _by_id(
         {"max_learning_rate": 0.5, "scaling": 0.75, "f_min": 0.125, "eps": 1e-3},
         optax=lambda optax: optax.polyak_sgd(0.5, scaling=0.75, f_min=0.125, eps=1e-3),
     ),
+    # scaling 0.5 doubles the Polyak step: the first overshoots below f_min, where the
+    # "sps+" gap max(f − f_min, 0) stops the rest.
     OptimizerCase(
         "polyak_sgd-sps+",
         "polyak_sgd",
-        {"f_min": 2.0, "variant": "sps+"},
-        optax=lambda optax: optax.polyak_sgd(f_min=2.0, variant="sps+"),
+        {"max_learning_rate": 8.0, "scaling": 0.5, "f_min": 1.25, "variant": "sps+"},
+        optax=lambda optax: optax.polyak_sgd(8.0, scaling=0.5, f_min=1.25, variant="sps+"),
     ),
     OptimizerCase(
         "noisy_sgd",
