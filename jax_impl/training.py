@@ -66,6 +66,7 @@ def train_step(
         params, state = optimizer.update(grads, state, params)
         return params, state, loss_value
     optimizer_state, model_state = state
+    x = jnp.asarray(x, next(iter(params.values())).dtype)  # as Keras casts a model's inputs
     loss_value, grads, model_state = layer_model.loss_and_grads(
         model, params, model_state, x, y, True, dropout_masks, loss
     )

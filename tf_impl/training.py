@@ -69,6 +69,7 @@ def train_step(
         params, state = optimizer.update(grads, state, params)
         return params, state, loss_value
     optimizer_state, model_state = state
+    x = tf.cast(x, next(iter(params.values())).dtype)  # as Keras casts a model's inputs
     loss_value, grads, new_model_state = layer_model.loss_and_grads(
         model, params, model_state, x, y, True, dropout_masks, loss
     )

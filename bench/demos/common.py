@@ -136,6 +136,19 @@ def make_step(backend, params, optimizer, hyper, activation="relu"):
     return training.make_train_step(_weights_for(backend, params), optimizer, activation=activation)
 
 
+def make_model_step(backend, specs, params, state, optimizer, hyper):
+    """``make_step`` for a model of layer specs (``reference.model``), from the NumPy
+    ``params`` and moving statistics ``state``; ``step.model_state()`` reads them back."""
+    training = backend_module(backend, "training")
+    optimizer = backend_module(backend, "optimizers").get(optimizer, **hyper)
+    return training.make_train_step(
+        _weights_for(backend, params),
+        optimizer,
+        model=specs,
+        model_state=_weights_for(backend, state),
+    )
+
+
 def train(
     backend,
     params,

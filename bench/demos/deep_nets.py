@@ -1,50 +1,58 @@
-"""Two deep nets the MLP module does not have, with their backward passes by hand (NumPy).
+"""Two deep nets the plain MLP is not, built from the oracle's layers (``reference.layers``).
 
 Both use sigmoid hidden layers of one width after a first projection layer:
-- residual: h ← h + σ(h W + b), so the gradient has an identity path around every layer;
-- batch-norm: h ← σ(BN(h W + b)), BN(z) = (z − mean_batch z) / sqrt(var_batch z + ε)
-  (no learned scale or shift), which keeps every layer's input in σ's steep middle.
+- residual: h ← h + σ(h W + b), the residual ``Add``, so the gradient has an identity path
+  around every layer. A residual net is not a chain of layers, so it is written out here:
+  each layer's forward in order, then each layer's own backward in reverse;
+- batch-norm: Dense → BatchNormalization → sigmoid, repeated: a list of layer specs
+  (``reference.model``), trained like any model. Normalising each layer's input to the
+  sigmoid keeps it in σ's steep middle.
 """
 
-import numpy as np
-
 from reference import losses
-from reference.activations import sigmoid
-
-EPSILON = 1e-5
+from reference.layers import activation, dense, merge
 
 
-def _batch_norm(z):
-    mean, std = z.mean(axis=0), np.sqrt(z.var(axis=0) + EPSILON)
-    return (z - mean) / std, std
-
-
-def _batch_norm_backward(dnormed, normed, std):
-    """dz = (dẑ − mean(dẑ) − ẑ · mean(dẑ ⊙ ẑ)) / σ, means over the batch."""
-    return (dnormed - dnormed.mean(axis=0) - normed * (dnormed * normed).mean(axis=0)) / std
-
-
-def loss_and_grads(kind, params, x, y):
-    """Softmax cross-entropy of a ``"residual"`` or ``"batchnorm"`` net, and its gradients."""
-    layers = len(params) // 2
-    cache, h = [], x
-    for layer in range(layers - 1):
-        z = h @ params[f"dense_{layer}/kernel"] + params[f"dense_{layer}/bias"]
-        normed, std = _batch_norm(z) if kind == "batchnorm" else (z, None)
-        a = sigmoid(normed)
-        cache.append((h, normed, std, a))
-        h = h + a if kind == "residual" and layer > 0 else a
-    last = layers - 1
-    loss, dlogits = losses.softmax_cross_entropy(
-        h @ params[f"dense_{last}/kernel"] + params[f"dense_{last}/bias"], y
+def batch_norm_specs(depth, width, classes):
+    """``depth`` × (Dense ``width`` → BatchNormalization → sigmoid), then Dense ``classes``."""
+    block = (
+        ("dense", {"units": width}),
+        ("batch_normalization", {}),
+        ("activation", {"activation": "sigmoid"}),
     )
-    grads = {f"dense_{last}/kernel": h.T @ dlogits, f"dense_{last}/bias": dlogits.sum(axis=0)}
-    dh = dlogits @ params[f"dense_{last}/kernel"].T
-    for layer in reversed(range(layers - 1)):
-        h_in, normed, std, a = cache[layer]
-        dnormed = dh * a * (1 - a)
-        dz = _batch_norm_backward(dnormed, normed, std) if kind == "batchnorm" else dnormed
-        grads[f"dense_{layer}/kernel"], grads[f"dense_{layer}/bias"] = h_in.T @ dz, dz.sum(axis=0)
-        dh_in = dz @ params[f"dense_{layer}/kernel"].T
-        dh = dh + dh_in if kind == "residual" and layer > 0 else dh_in
+    return block * depth + (("dense", {"units": classes}),)
+
+
+def residual_loss_and_grads(params, x, y):
+    """Softmax cross-entropy of the residual sigmoid net with MLP ``params`` (``dense_i``),
+    and its gradients. Layer 0 projects, h = σ(x W₀ + b₀); each later hidden layer adds,
+    h ← h + σ(h Wᵢ + bᵢ); the last is linear. Backward, the ``Add`` hands dh to both of its
+    inputs: dh ← dh + (the branch's input gradient)."""
+    last = len(params) // 2 - 1
+    caches, h = [], x
+    for layer in range(last):
+        z, dense_cache = dense.dense_forward(own(params, layer), h)
+        a, activation_cache = activation.activation_forward(z, "sigmoid")
+        h, add_cache = merge.add_forward([h, a]) if layer > 0 else (a, None)
+        caches.append((dense_cache, activation_cache, add_cache))
+    logits, last_cache = dense.dense_forward(own(params, last), h)
+    loss, dh = losses.softmax_cross_entropy(logits, y)
+    dh, last_grads = dense.dense_backward(dh, last_cache)
+    grads = named(last_grads, last)
+    for layer in reversed(range(last)):
+        dense_cache, activation_cache, add_cache = caches[layer]
+        (skip, branch), _ = merge.add_backward(dh, add_cache) if layer > 0 else ((None, dh), {})
+        dz, _ = activation.activation_backward(branch, activation_cache)
+        dh, layer_grads = dense.dense_backward(dz, dense_cache)
+        grads.update(named(layer_grads, layer))
+        if skip is not None:
+            dh = dh + skip
     return loss, {name: grads[name] for name in params}
+
+
+def own(params, layer):
+    return {"kernel": params[f"dense_{layer}/kernel"], "bias": params[f"dense_{layer}/bias"]}
+
+
+def named(grads, layer):
+    return {f"dense_{layer}/{key}": value for key, value in grads.items()}

@@ -10,8 +10,15 @@ normalisation keeps σ in its steep middle.
 import numpy as np
 
 from bench.demos import deep_nets
-from bench.demos.common import Result, load_data, loss_and_grads, make_step, new_figure
-from reference import mlp
+from bench.demos.common import (
+    Result,
+    load_data,
+    loss_and_grads,
+    make_model_step,
+    make_step,
+    new_figure,
+)
+from reference import mlp, model
 
 DEPTH, WIDTH, RATE = 10, 32, 0.5
 NETS = ("sigmoid", "relu (He init)", "residual sigmoid", "batch-norm sigmoid")
@@ -24,16 +31,42 @@ def _init(name, input_size, seed):
     return params
 
 
-def _kernel_norms(grads):
-    return np.array([np.linalg.norm(grads[f"dense_{i}/kernel"]) for i in range(len(grads) // 2)])
+def _kernels(tensors, params):
+    """The Dense kernels, first layer first: in the order of ``params``'s keys, which is the
+    layers' (JAX hands a dict back with its keys sorted: dense_12 before dense_3)."""
+    return [tensors[name] for name in params if name.endswith("/kernel")]
 
 
-def _numpy_net_steps(kind, params, x, y, steps, rng):
+def _residual_steps(params, x, y, steps, rng):
+    """SGD on the residual net, in NumPy: it is not a chain of layer specs (deep_nets.py)."""
     for _ in range(steps):
         index = rng.choice(len(x), 128, replace=False)
-        _, grads = deep_nets.loss_and_grads(kind, params, x[index], y[index])
+        _, grads = deep_nets.residual_loss_and_grads(params, x[index], y[index])
         params = {k: v - RATE * grads[k] for k, v in params.items()}
     return params
+
+
+def _gradients_and_training(name, backend, x, y, sample, steps, seed):
+    """``(params at the start, their gradients on the sample, params after the steps)``."""
+    rng = np.random.default_rng(seed)
+    if name.startswith("residual"):
+        params = _init(name, x.shape[1], seed)
+        _, grads = deep_nets.residual_loss_and_grads(params, x[sample], y[sample])
+        return params, grads, _residual_steps(params, x, y, steps, rng)
+    if name.startswith("batch-norm"):
+        specs = deep_nets.batch_norm_specs(DEPTH, WIDTH, 10)
+        params, state = model.init_params(specs, x.shape[1:], seed=seed)
+        _, grads, _ = model.loss_and_grads(specs, params, state, x[sample], y[sample])
+        step = make_model_step(backend, specs, params, state, "sgd", {"learning_rate": RATE})
+    else:
+        activation = name.split()[0]
+        params = _init(name, x.shape[1], seed)
+        _, grads = loss_and_grads(backend, params, x[sample], y[sample], activation)
+        step = make_step(backend, params, "sgd", {"learning_rate": RATE}, activation)
+    for _ in range(steps):
+        index = rng.choice(len(x), 128, replace=False)
+        step(x[index], y[index])
+    return params, grads, step.weights()
 
 
 def run(backend="tf", seed=0, fast=False, data="digits"):
@@ -43,26 +76,14 @@ def run(backend="tf", seed=0, fast=False, data="digits"):
     figure, (ax_grad, ax_learn) = new_figure(2)
     rows, ratios = [], {}
     for name in NETS:
-        params = _init(name, x.shape[1], seed)
-        rng = np.random.default_rng(seed)
-        if name in ("sigmoid", "relu (He init)"):
-            activation = name.split()[0]
-            _, grads = loss_and_grads(backend, params, x[sample], y[sample], activation)
-            step = make_step(backend, params, "sgd", {"learning_rate": RATE}, activation)
-            for _ in range(steps):
-                index = rng.choice(len(x), 128, replace=False)
-                step(x[index], y[index])
-            trained = step.weights()
-        else:
-            kind = "residual" if name.startswith("residual") else "batchnorm"
-            _, grads = deep_nets.loss_and_grads(kind, params, x[sample], y[sample])
-            trained = _numpy_net_steps(kind, params, x, y, steps, rng)
-        norms = _kernel_norms(grads)
+        params, grads, trained = _gradients_and_training(name, backend, x, y, sample, steps, seed)
+        norms = np.array([np.linalg.norm(kernel) for kernel in _kernels(grads, params)])
         change = np.array(
             [
-                np.linalg.norm(trained[f"dense_{i}/kernel"] - params[f"dense_{i}/kernel"])
-                / np.linalg.norm(params[f"dense_{i}/kernel"])
-                for i in range(len(params) // 2)
+                np.linalg.norm(after - before) / np.linalg.norm(before)
+                for before, after in zip(
+                    _kernels(params, params), _kernels(trained, params), strict=True
+                )
             ]
         )
         ratios[name] = norms[0] / norms[-2]  # first layer against the last hidden layer
@@ -81,6 +102,7 @@ def run(backend="tf", seed=0, fast=False, data="digits"):
         < 0.1,
         "the ReLU net's first layer does not": ratios["relu (He init)"] >= 0.1,
         "the residual net's first layer does not": ratios["residual sigmoid"] >= 0.1,
+        "nor does the batch-norm net's": ratios["batch-norm sigmoid"] >= 0.1,
     }
     return Result(
         "Vanishing gradients",
