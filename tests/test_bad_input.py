@@ -256,7 +256,7 @@ def test_the_update_keeps_each_parameter_dtype(backend, name, grad_dtype):
         assert {np.array(v).dtype for v in [*params.values(), *slots]} == {np.dtype(np.float32)}
         results[b.name] = snapshot(params)
     for key, value in results["numpy"].items():
-        # float32 arithmetic in two libraries: a few units in the last place (measured ≤ 2e-7)
+        # float32 arithmetic in two libraries: a few ulps (measured: 0.12 of this tolerance)
         np.testing.assert_allclose(results[backend.name][key], value, rtol=1e-6, atol=1e-7)
 
 
@@ -442,7 +442,7 @@ def test_a_python_float_step_is_not_rounded_through_float32(backend, step):
     arguments = {"initial_learning_rate": 0.1, "first_decay_steps": 1000, "t_mul": 1.0}
     got = float(backend.schedules.get("cosine_decay_restarts", **arguments)(step))
     expected = ORACLE.schedules.get("cosine_decay_restarts", **arguments)(step)
-    # float64 in every backend: only the order of a few operations differs (measured ≤ 1e-15)
+    # float64 in every backend (measured: equal; the float32 round trip was 6e-4 off)
     assert got == pytest.approx(expected, rel=1e-12)
 
 
