@@ -54,7 +54,9 @@ class Optimizer:
         new_params, new_slots = {}, {}
         for name, param in params.items():
             slots = state["slots"][name]
-            value = self.decay_weights(param, slots, lr[param.dtype])
+            value = param
+            if self.decays(name):
+                value = self.decay_weights(param, slots, lr[param.dtype])
             new_params[name], new_slots[name] = self.update_variable(
                 grads[name].astype(param.dtype), value, slots, lr[param.dtype], t[param.dtype]
             )

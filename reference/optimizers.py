@@ -59,6 +59,7 @@ class Optimizer:
         clipnorm=None,
         clipvalue=None,
         global_clipnorm=None,
+        exclude_from_weight_decay=None,
         convention="keras",
     ):
         if not callable(learning_rate):
@@ -74,6 +75,8 @@ class Optimizer:
         for name in chosen:
             check_range(name, clips[name], low=0, low_open=True)
         check_choice(f"convention for {type(self).__name__}", convention, self.conventions)
+        _check_patterns("exclude_from_weight_decay", exclude_from_weight_decay)
+        self.exclude_from_weight_decay = list(exclude_from_weight_decay or [])
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
@@ -104,7 +107,9 @@ class Optimizer:
         new_params, new_slots = {}, {}
         for name, param in params.items():
             slots = state["slots"][name]
-            value = self.decay_weights(param, slots, lr[param.dtype])
+            value = param
+            if self.decays(name):
+                value = self.decay_weights(param, slots, lr[param.dtype])
             new_params[name], new_slots[name] = self.update_variable(
                 np.asarray(grads[name]).astype(param.dtype, copy=False),
                 value,
@@ -122,6 +127,12 @@ class Optimizer:
         if self.clipvalue is not None:
             return clipping.clip_by_value(grads, self.clipvalue)
         return grads
+
+    def decays(self, name):
+        """Whether parameter ``name`` gets the decoupled weight decay: not if a pattern of
+        ``exclude_from_weight_decay`` is found in it (``re.search``), as Keras's
+        ``exclude_from_weight_decay(var_names=...)`` does with a variable's name."""
+        return not any(re.search(pattern, name) for pattern in self.exclude_from_weight_decay)
 
     def use_extra_inputs(self, grads, step, loss, noise):
         """The clipped gradients, changed by ``loss`` or ``noise`` where the rule uses them."""

@@ -76,7 +76,9 @@ class Optimizer:
         new = {}
         for name, param in params.items():
             slots = {slot: variable.value() for slot, variable in state["slots"][name].items()}
-            value = self.decay_weights(param.value(), slots, lr[param.dtype])
+            value = param.value()
+            if self.decays(name):
+                value = self.decay_weights(value, slots, lr[param.dtype])
             new[name] = self.update_variable(
                 tf.cast(grads[name], param.dtype), value, slots, lr[param.dtype], t[param.dtype]
             )
