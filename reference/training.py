@@ -25,7 +25,7 @@ import numpy as np
 from reference import mlp
 from reference import model as layer_model
 from reference.errors import NonFiniteLossError, check_choice, check_range, non_finite_loss_message
-from reference.validation import check_fit
+from reference.validation import check_fit, check_names
 
 MODES = ("eager",)
 DATA_PARALLEL_MODES = ()
@@ -185,6 +185,7 @@ def make_train_step(
     """
     model = check_model_options(model, model_state, dropout_masks, mode, DATA_PARALLEL_MODES)
     check_step_options(mode, MODES, DATA_PARALLEL_MODES, steps_per_call, replicas)
+    check_names(activation, loss)
     if device is not None:
         check_choice("device", device, ("cpu",))
     return TrainStep(params, optimizer, int(steps_per_call), activation, loss, model)

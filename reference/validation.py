@@ -132,5 +132,11 @@ def check_fit(params, x, y, optimizer, batch_size, epochs, seed, activation, los
     check_integer("epochs", epochs, low=1)
     if seed is not None:
         check_integer("seed", seed, low=0)
+    check_names(activation, loss)
+
+
+def check_names(activation, loss):
+    """Known activation and loss names, checked before a step is traced: a name error
+    raised while ``tf.function`` traces comes wrapped in many lines of graph context."""
     check_choice("activation", activation, activations.NAMES)
     check_choice("loss", loss, losses.NAMES)

@@ -481,6 +481,20 @@ def test_a_bad_fit_fails_like_the_oracle_before_the_first_step(backend, case):
     assert fragment in message
 
 
+@pytest.mark.parametrize(
+    "names, fragment",
+    [({"activation": "rleu"}, "Did you mean 'relu'?"), ({"loss": "mse"}, "Unknown loss 'mse'")],
+)
+def test_make_train_step_checks_names_before_tracing(backend, names, fragment):
+    """TF used to answer with many lines of graph context from inside the trace."""
+    message = assert_fails_like_the_oracle(
+        lambda b: b.training.make_train_step(params_of(b), b.optimizers.get("sgd"), **names),
+        backend,
+        ORACLE,
+    )
+    assert fragment in message
+
+
 def test_a_failed_tf_fit_leaves_the_variables_untouched():
     from tf_impl import mlp, optimizers, training
 

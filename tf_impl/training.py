@@ -34,7 +34,7 @@ import tensorflow as tf
 
 from reference.errors import check_choice
 from reference.training import batches, check_finite, check_model_options, check_step_options
-from reference.validation import check_fit
+from reference.validation import check_fit, check_names
 from tf_impl import distributed, mlp
 from tf_impl import model as layer_model
 
@@ -196,6 +196,7 @@ def make_train_step(
     """
     model = check_model_options(model, model_state, dropout_masks, mode, DATA_PARALLEL_MODES)
     check_step_options(mode, MODES, DATA_PARALLEL_MODES, steps_per_call, replicas)
+    check_names(activation, loss)
     if device is not None:
         check_choice("device", device, ("cpu", "gpu"))
     if mode == "mirrored":
