@@ -47,7 +47,7 @@ class Optimizer:
         check_same_structure(grads, params, state)
         step = state["step"]
         learning_rate = self.learning_rate_at(step)
-        grads = self.use_extra_inputs(self.clip(grads), step, loss, noise)  # loss, noise: as oracle
+        grads = self.use_extra_inputs(self.clip(self.unscale(grads)), step, loss, noise)
         dtypes = {param.dtype for param in params.values()}  # η and t once per dtype
         lr = {dtype: jnp.asarray(learning_rate, dtype) for dtype in dtypes}
         t = {dtype: (step + 1).astype(dtype) for dtype in dtypes}

@@ -60,6 +60,7 @@ class Optimizer:
         clipvalue=None,
         global_clipnorm=None,
         exclude_from_weight_decay=None,
+        loss_scale_factor=None,
         convention="keras",
     ):
         if not callable(learning_rate):
@@ -77,6 +78,9 @@ class Optimizer:
         check_choice(f"convention for {type(self).__name__}", convention, self.conventions)
         _check_patterns("exclude_from_weight_decay", exclude_from_weight_decay)
         self.exclude_from_weight_decay = list(exclude_from_weight_decay or [])
+        if loss_scale_factor is not None:
+            check_range("loss_scale_factor", loss_scale_factor, low=0, low_open=True)
+        self.loss_scale_factor = loss_scale_factor
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
@@ -102,7 +106,7 @@ class Optimizer:
         step = state["step"]
         t = step + 1
         learning_rate = self.learning_rate_at(step)
-        grads = self.use_extra_inputs(self.clip(grads), step, loss, noise)
+        grads = self.use_extra_inputs(self.clip(self.unscale(grads)), step, loss, noise)
         lr = {param.dtype: param.dtype.type(learning_rate) for param in params.values()}
         new_params, new_slots = {}, {}
         for name, param in params.items():
@@ -127,6 +131,12 @@ class Optimizer:
         if self.clipvalue is not None:
             return clipping.clip_by_value(grads, self.clipvalue)
         return grads
+
+    def unscale(self, grads):
+        """g / loss_scale_factor, before clipping: Keras's undoing of a loss it scaled up."""
+        if self.loss_scale_factor is None:
+            return grads
+        return {name: grad / self.loss_scale_factor for name, grad in grads.items()}
 
     def decays(self, name):
         """Whether parameter ``name`` gets the decoupled weight decay: not if a pattern of

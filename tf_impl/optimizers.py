@@ -69,7 +69,7 @@ class Optimizer:
         check_same_structure(grads, params, state)
         step = state["step"]
         learning_rate = self.learning_rate_at(step)
-        grads = self.use_extra_inputs(self.clip(grads), step, loss, noise)  # loss, noise: as oracle
+        grads = self.use_extra_inputs(self.clip(self.unscale(grads)), step, loss, noise)
         dtypes = {param.dtype for param in params.values()}  # η and t once per dtype
         lr = {dtype: _as(learning_rate, dtype) for dtype in dtypes}
         t = {dtype: tf.cast(step + 1, dtype) for dtype in dtypes}
