@@ -40,7 +40,7 @@ class Optimizer:
     """The shared part, in JAX: schedule, clipping, weight decay, the walk over params."""
 
     def init(self, params):
-        slots = {name: self.init_slots(param) for name, param in params.items()}
+        slots = {name: self.slots_for(param) for name, param in params.items()}
         return {"step": jnp.zeros((), jnp.int32), "slots": slots}
 
     def update(self, grads, state, params, *, loss=None, noise=None):
@@ -60,7 +60,21 @@ class Optimizer:
             new_params[name], new_slots[name] = self.update_variable(
                 grads[name].astype(param.dtype), value, slots, lr[param.dtype], t[param.dtype]
             )
+            if self.use_ema:
+                new_params[name], average = self.average_weights(
+                    new_params[name], slots["average"], step
+                )
+                new_slots[name] = {**new_slots[name], "average": average}
         return new_params, {"step": step + 1, "slots": new_slots}
+
+    def average_weights(self, param, average, step):
+        """The oracle's ``average_weights`` (Keras's EMA), with the step traced."""
+        momentum = jnp.where(step != 0, self.ema_momentum, 0.0).astype(param.dtype)
+        average = momentum * average + (1 - momentum) * param
+        frequency = self.ema_overwrite_frequency
+        if frequency is not None:
+            param = jnp.where((step + 1) % frequency == 0, average, param)
+        return param, average
 
     def clip(self, grads):
         if self.clipnorm is not None:

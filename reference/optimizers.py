@@ -61,6 +61,9 @@ class Optimizer:
         global_clipnorm=None,
         exclude_from_weight_decay=None,
         loss_scale_factor=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
         convention="keras",
     ):
         if not callable(learning_rate):
@@ -81,6 +84,12 @@ class Optimizer:
         if loss_scale_factor is not None:
             check_range("loss_scale_factor", loss_scale_factor, low=0, low_open=True)
         self.loss_scale_factor = loss_scale_factor
+        check_bool("use_ema", use_ema)
+        check_range("ema_momentum", ema_momentum, low=0, high=1)
+        if ema_overwrite_frequency is not None:
+            check_integer("ema_overwrite_frequency", ema_overwrite_frequency, low=1)
+        self.use_ema, self.ema_momentum = use_ema, ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
@@ -93,7 +102,14 @@ class Optimizer:
         return self.learning_rate
 
     def init(self, params):
-        return {"step": 0, "slots": {name: self.init_slots(p) for name, p in params.items()}}
+        return {"step": 0, "slots": {name: self.slots_for(p) for name, p in params.items()}}
+
+    def slots_for(self, param):
+        """The rule's slots for ``param``, and its moving average when ``use_ema``."""
+        slots = self.init_slots(param)
+        if self.use_ema:
+            slots["average"] = param * 0  # zeros of θ's shape and dtype, in every backend
+        return slots
 
     def update(self, grads, state, params, *, loss=None, noise=None):
         """One step. Each gradient is cast to its parameter's dtype, as Keras does, so
@@ -121,7 +137,23 @@ class Optimizer:
                 lr[param.dtype],
                 t,
             )
+            if self.use_ema:
+                new_params[name], average = self.average_weights(
+                    new_params[name], slots["average"], step
+                )
+                new_slots[name] = {**new_slots[name], "average": average}
         return new_params, {"step": t, "slots": new_slots}
+
+    def average_weights(self, param, average, step):
+        """Keras's ``use_ema``, after the update: a ← μ a + (1 − μ) θ, with μ = 0 at the first
+        step (a = θ); every ``ema_overwrite_frequency`` steps θ ← a.
+        Returns ``(θ, a)``."""
+        momentum = self.ema_momentum if step != 0 else 0.0
+        average = momentum * average + (1 - momentum) * param
+        frequency = self.ema_overwrite_frequency
+        if frequency is not None and (step + 1) % frequency == 0:
+            return average, average
+        return param, average
 
     def clip(self, grads):
         if self.clipnorm is not None:

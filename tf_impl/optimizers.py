@@ -51,7 +51,7 @@ class Optimizer:
         slots = {
             name: {
                 slot: tf.Variable(value, trainable=False, name=f"{name}/{slot}".replace("/", "_"))
-                for slot, value in self.init_slots(param).items()
+                for slot, value in self.slots_for(param).items()
             }
             for name, param in params.items()
         }
@@ -82,12 +82,25 @@ class Optimizer:
             new[name] = self.update_variable(
                 tf.cast(grads[name], param.dtype), value, slots, lr[param.dtype], t[param.dtype]
             )
+            if self.use_ema:
+                new_value, average = self.average_weights(new[name][0], slots["average"], step)
+                new[name] = (new_value, {**new[name][1], "average": average})
         for name, (new_value, new_slots) in new.items():
             params[name].assign(new_value)
             for slot, slot_value in new_slots.items():
                 state["slots"][name][slot].assign(slot_value)
         step.assign_add(1)
         return params, state
+
+    def average_weights(self, param, average, step):
+        """The oracle's ``average_weights`` (Keras's EMA), on the step variable."""
+        zero = tf.zeros((), param.dtype)
+        momentum = tf.where(tf.not_equal(step, 0), _as(self.ema_momentum, param.dtype), zero)
+        average = momentum * average + (1 - momentum) * param
+        frequency = self.ema_overwrite_frequency
+        if frequency is not None:
+            param = tf.where(tf.equal((step + 1) % frequency, 0), average, param)
+        return param, average
 
     def clip(self, grads):
         if self.clipnorm is not None:
