@@ -20,7 +20,7 @@ import numpy as np
 from bench import backends
 from reference import mlp as reference_mlp
 from reference import model as reference_model
-from reference import model_presets
+from reference import model_presets, model_sequences
 
 INPUT_SIZE, NUM_CLASSES = 784, 10
 
@@ -29,7 +29,10 @@ INPUT_SIZE, NUM_CLASSES = 784, 10
 MODELS = {
     "mlp": None,
     "cnn": "mnist_cnn",
+    "lstm": "lstm_sequence_50",
+    "transformer": "transformer_sequence_50",
 }
+PRESETS = {**model_presets.PRESETS, **model_sequences.BENCH_PRESETS}
 MODEL_BATCH_SIZES = (32, 128)  # a layer model's default batches in gdkit bench
 
 
@@ -52,7 +55,7 @@ class Case:
     def preset(self):
         """``(input_shape, specs)`` of a layer model, ``None`` for the MLP."""
         name = MODELS[self.model]
-        return None if name is None else model_presets.PRESETS[name]
+        return None if name is None else PRESETS[name]
 
     @property
     def input_shape(self):
@@ -102,6 +105,14 @@ def model_flops_per_step(input_shape, specs, batch_size):
         elif kind == "conv2d":
             out_shape = _output_shape(specs[i : i + 1], shape)
             multiply_adds = np.prod(out_shape) * np.prod(_kernel_size(config)) * shape[-1]
+        elif kind in model_sequences.RECURRENT_KINDS:  # x_t W and h U at every step
+            units = config["units"]
+            gates = model_sequences.GATE_BLOCKS[kind] * units
+            multiply_adds = shape[0] * (shape[-1] + units) * gates
+        elif kind == "multi_head_attention":  # 4 projections, then scores and weighted sum
+            steps, width = shape
+            heads_width = config["num_heads"] * config["key_dim"]
+            multiply_adds = 4 * steps * width * heads_width + 2 * steps * steps * heads_width
         else:
             continue
         flops += (2 if i == 0 else 3) * 2 * batch_size * int(multiply_adds)
@@ -235,6 +246,9 @@ KERAS_LAYERS = {
     "layer_normalization": "LayerNormalization",
     "dropout": "Dropout",
     "embedding": "Embedding",
+    "simple_rnn": "SimpleRNN",
+    "lstm": "LSTM",
+    "gru": "GRU",
 }
 
 
@@ -248,11 +262,21 @@ def _keras_model(case):
     """The preset as the tutorial writes it: a ``keras.Sequential`` of Keras's layers, float32,
     holding the oracle's initial weights."""
     keras = _keras()
+    from bench import keras_sequence_layers as sequence_layers
+
     input_shape, specs = case.preset
-    layers = [getattr(keras.layers, KERAS_LAYERS[kind])(**config) for kind, config in specs]
+    layers = [
+        sequence_layers.WRAPPERS[kind](**config)
+        if kind in sequence_layers.WRAPPERS
+        else getattr(keras.layers, KERAS_LAYERS[kind])(**config)
+        for kind, config in specs
+    ]
     model = keras.Sequential([keras.Input(input_shape), *layers])
     params, state = reference_model.init_params(specs, input_shape, seed=0, dtype=np.float32)
     tensors = {**params, **state}
-    for name, layer in zip(reference_model.layer_names(specs), model.layers, strict=True):
-        layer.set_weights([tensors[f"{name}/{weight.name}"] for weight in layer.weights])
+    for name, (kind, _), layer in zip(
+        reference_model.layer_names(specs), specs, model.layers, strict=True
+    ):
+        names = sequence_layers.weight_names(kind, layer)
+        layer.set_weights([tensors[f"{name}/{weight}"] for weight in names])
     return model

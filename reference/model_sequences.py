@@ -121,6 +121,23 @@ PRESETS = {  # name: (input shape without the batch, specs)
 NAMES = tuple(PRESETS)
 
 
+# gdkit bench --model lstm / transformer: sequences of 50 steps, hidden size 128, float
+# inputs (the benchmark's data are standard normal), ten classes.
+BENCH_PRESETS = {
+    "lstm_sequence_50": ((50, 16), (("lstm", {"units": 128}), ("dense", {"units": 10}))),
+    "transformer_sequence_50": (
+        (50, 64),
+        (
+            ("position_embedding", {}),
+            ("multi_head_attention", {"num_heads": 4, "key_dim": 16, "residual": True}),
+            ("layer_normalization", {}),
+            ("flatten", {}),
+            ("dense", {"units": 10}),
+        ),
+    ),
+}
+
+
 def first_token_task(count, length=SEQUENCE_LENGTH, vocabulary=VOCABULARY, seed=0):
     """``(tokens (count, length) ints, labels)``: the label is 1 when the *first* token is
     in the upper half of the vocabulary. The answer sits at t = 0 and the recurrent
