@@ -30,6 +30,12 @@ def test_claims_hold_on_the_other_backends(name, backend):
     assert all(result.claims.values()), result.claims
 
 
+def test_the_convolution_claims_hold_in_jax():
+    """Its TensorFlow run is LESSONS.md's command (tests/test_lessons.py), the default backend."""
+    result = module("convolution").run(backend="jax", seed=0, fast=True)
+    assert all(result.claims.values()), result.claims
+
+
 def test_the_residual_nets_backward_walk_passes_gradcheck():
     rng = np.random.default_rng(0)
     params = mlp.init_params((5, 6, 6, 6, 3), seed=0)

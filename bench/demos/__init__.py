@@ -16,6 +16,7 @@ DEMOS = {
     "through-time": "RNN gradients per time step; a SimpleRNN blowing up, clipping saving it",
     "schedules": "every learning-rate schedule's curve and what it does to one run",
     "normalization": "raw against standardised features: the loss surface and the steps",
+    "convolution": "the digits CNN: the filters it learns, and batch norm at a high rate",
 }
 NAMES = tuple(DEMOS)
 
