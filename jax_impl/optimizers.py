@@ -21,6 +21,7 @@ this calls optax: optax is what the tests compare against.
 
 import math
 
+import jax
 import jax.numpy as jnp
 
 from jax_impl import clipping
@@ -46,11 +47,13 @@ class Optimizer:
     def update(self, grads, state, params, *, loss=None, noise=None):
         check_same_structure(grads, params, state)
         step = state["step"]
+        updates_made = self.updates_made(step)
         learning_rate = self.learning_rate_at(step)
-        grads = self.use_extra_inputs(self.clip(self.unscale(grads)), step, loss, noise)
+        raw = self.unscale(grads)
+        grads = self.use_extra_inputs(self.clip(self.mean_gradient(raw, state)), step, loss, noise)
         dtypes = {param.dtype for param in params.values()}  # η and t once per dtype
         lr = {dtype: jnp.asarray(learning_rate, dtype) for dtype in dtypes}
-        t = {dtype: (step + 1).astype(dtype) for dtype in dtypes}
+        t = {dtype: (updates_made + 1).astype(dtype) for dtype in dtypes}
         new_params, new_slots = {}, {}
         for name, param in params.items():
             slots = state["slots"][name]
@@ -60,12 +63,20 @@ class Optimizer:
             new_params[name], new_slots[name] = self.update_variable(
                 grads[name].astype(param.dtype), value, slots, lr[param.dtype], t[param.dtype]
             )
+            if self.gradient_accumulation_steps:
+                new_params[name], new_slots[name] = self.accumulate(
+                    step, (new_params[name], new_slots[name]), (param, slots), raw[name]
+                )
             if self.use_ema:
                 new_params[name], average = self.average_weights(
-                    new_params[name], slots["average"], step
+                    new_params[name], slots["average"], updates_made
                 )
                 new_slots[name] = {**new_slots[name], "average": average}
         return new_params, {"step": step + 1, "slots": new_slots}
+
+    def choose(self, condition, chosen, other):
+        """The oracle's ``choose``, element by element: the condition is traced."""
+        return jax.tree.map(lambda a, b: jnp.where(condition, a, b), chosen, other)
 
     def average_weights(self, param, average, step):
         """The oracle's ``average_weights`` (Keras's EMA), with the step traced."""

@@ -64,6 +64,7 @@ class Optimizer:
         use_ema=False,
         ema_momentum=0.99,
         ema_overwrite_frequency=None,
+        gradient_accumulation_steps=None,
         convention="keras",
     ):
         if not callable(learning_rate):
@@ -90,6 +91,9 @@ class Optimizer:
             check_integer("ema_overwrite_frequency", ema_overwrite_frequency, low=1)
         self.use_ema, self.ema_momentum = use_ema, ema_momentum
         self.ema_overwrite_frequency = ema_overwrite_frequency
+        if gradient_accumulation_steps is not None:
+            check_integer("gradient_accumulation_steps", gradient_accumulation_steps, low=2)
+        self.gradient_accumulation_steps = gradient_accumulation_steps
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
@@ -109,6 +113,8 @@ class Optimizer:
         slots = self.init_slots(param)
         if self.use_ema:
             slots["average"] = param * 0  # zeros of θ's shape and dtype, in every backend
+        if self.gradient_accumulation_steps:
+            slots["accumulated_grad"] = param * 0
         return slots
 
     def update(self, grads, state, params, *, loss=None, noise=None):
@@ -117,12 +123,17 @@ class Optimizer:
 
         ``loss`` (the loss at ``params``) and ``noise`` (standard normal draws, a dict
         like ``params``) are for the optimizers that need more than gradients, Polyak
-        SGD and noisy SGD (``reference/optax_optimizers.py``); the others ignore them."""
+        SGD and noisy SGD (``reference/optax_optimizers.py``); the others ignore them.
+
+        With ``gradient_accumulation_steps`` n, as Keras: ``state["step"]`` counts calls;
+        every n-th call updates with the mean of the last n gradients (t counts those
+        updates), the others only add their gradient to the sum. The schedule sees calls."""
         check_same_structure(grads, params, state)
         step = state["step"]
-        t = step + 1
+        updates_made = self.updates_made(step)
         learning_rate = self.learning_rate_at(step)
-        grads = self.use_extra_inputs(self.clip(self.unscale(grads)), step, loss, noise)
+        raw = self.unscale(grads)
+        grads = self.use_extra_inputs(self.clip(self.mean_gradient(raw, state)), step, loss, noise)
         lr = {param.dtype: param.dtype.type(learning_rate) for param in params.values()}
         new_params, new_slots = {}, {}
         for name, param in params.items():
@@ -135,14 +146,47 @@ class Optimizer:
                 value,
                 slots,
                 lr[param.dtype],
-                t,
+                updates_made + 1,
             )
+            if self.gradient_accumulation_steps:
+                new_params[name], new_slots[name] = self.accumulate(
+                    step, (new_params[name], new_slots[name]), (param, slots), raw[name]
+                )
             if self.use_ema:
                 new_params[name], average = self.average_weights(
-                    new_params[name], slots["average"], step
+                    new_params[name], slots["average"], updates_made
                 )
                 new_slots[name] = {**new_slots[name], "average": average}
-        return new_params, {"step": t, "slots": new_slots}
+        return new_params, {"step": step + 1, "slots": new_slots}
+
+    def updates_made(self, step):
+        """Updates made in ``step`` calls: ``step`` // n with gradient accumulation."""
+        if self.gradient_accumulation_steps:
+            return step // self.gradient_accumulation_steps
+        return step
+
+    def mean_gradient(self, grads, state):
+        """(g + the accumulated sum) / n with gradient accumulation; g otherwise."""
+        n = self.gradient_accumulation_steps
+        if not n:
+            return grads
+        return {k: (g + state["slots"][k]["accumulated_grad"]) / n for k, g in grads.items()}
+
+    def accumulate(self, step, updated, kept, grad):
+        """``(θ, slots)``: the update on every n-th call, with the sum reset; otherwise θ
+        and the slots kept, with ``grad`` added to the sum."""
+        param, slots = kept
+        total = slots["accumulated_grad"] + grad
+        new_param, new_slots = updated
+        new_slots = {**slots, **new_slots, "accumulated_grad": total * 0}
+        kept = (param, {**slots, "accumulated_grad": total})
+        return self.choose(
+            (step + 1) % self.gradient_accumulation_steps == 0, (new_param, new_slots), kept
+        )
+
+    def choose(self, condition, chosen, other):
+        """``chosen`` if ``condition``, else ``other``: (θ, slots) pairs (twins: element-wise)."""
+        return chosen if condition else other
 
     def average_weights(self, param, average, step):
         """Keras's ``use_ema``, after the update: a ← μ a + (1 − μ) θ, with μ = 0 at the first

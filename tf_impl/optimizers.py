@@ -68,11 +68,13 @@ class Optimizer:
         """
         check_same_structure(grads, params, state)
         step = state["step"]
+        updates_made = self.updates_made(step)
         learning_rate = self.learning_rate_at(step)
-        grads = self.use_extra_inputs(self.clip(self.unscale(grads)), step, loss, noise)
+        raw = self.unscale(grads)
+        grads = self.use_extra_inputs(self.clip(self.mean_gradient(raw, state)), step, loss, noise)
         dtypes = {param.dtype for param in params.values()}  # η and t once per dtype
         lr = {dtype: _as(learning_rate, dtype) for dtype in dtypes}
-        t = {dtype: tf.cast(step + 1, dtype) for dtype in dtypes}
+        t = {dtype: tf.cast(updates_made + 1, dtype) for dtype in dtypes}
         new = {}
         for name, param in params.items():
             slots = {slot: variable.value() for slot, variable in state["slots"][name].items()}
@@ -82,8 +84,12 @@ class Optimizer:
             new[name] = self.update_variable(
                 tf.cast(grads[name], param.dtype), value, slots, lr[param.dtype], t[param.dtype]
             )
+            if self.gradient_accumulation_steps:
+                grad = tf.cast(raw[name], param.dtype)
+                new[name] = self.accumulate(step, new[name], (param.value(), slots), grad)
             if self.use_ema:
-                new_value, average = self.average_weights(new[name][0], slots["average"], step)
+                average = slots["average"]
+                new_value, average = self.average_weights(new[name][0], average, updates_made)
                 new[name] = (new_value, {**new[name][1], "average": average})
         for name, (new_value, new_slots) in new.items():
             params[name].assign(new_value)
@@ -91,6 +97,10 @@ class Optimizer:
                 state["slots"][name][slot].assign(slot_value)
         step.assign_add(1)
         return params, state
+
+    def choose(self, condition, chosen, other):
+        """The oracle's ``choose``, element by element: the condition is a tensor."""
+        return tf.nest.map_structure(lambda a, b: tf.where(condition, a, b), chosen, other)
 
     def average_weights(self, param, average, step):
         """The oracle's ``average_weights`` (Keras's EMA), on the step variable."""
