@@ -13,10 +13,15 @@ updates made so far); inside a step, t = step + 1 is the 1-based update number.
 One step does what Keras's ``BaseOptimizer.apply`` does, in Keras's order:
   1. η = learning_rate, or learning_rate(step) when it is a schedule (the step
      *before* this update, as in Keras and optax);
-  2. clip the gradients (``clipnorm`` per tensor, ``global_clipnorm``, ``clipvalue``;
+  2. g ← g / ``loss_scale_factor`` (when set); with ``gradient_accumulation_steps``
+     n, g ← the mean of the last n gradients, and only every n-th call goes on;
+  3. clip the gradients (``clipnorm`` per tensor, ``global_clipnorm``, ``clipvalue``;
      at most one);
-  3. decoupled weight decay: θ ← θ − θ·λ·η, for every optimizer, before the update;
-  4. the optimizer's own rule, one tensor at a time (``update_variable``).
+  4. decoupled weight decay: θ ← θ − θ·λ·η, for every optimizer, before the update,
+     except parameters matched by ``exclude_from_weight_decay``;
+  5. the optimizer's own rule, one tensor at a time (``update_variable``);
+  6. with ``use_ema``, the moving average of the weights (``average_weights``).
+``set_state`` starts a state from given slots and step count (a textbook's example).
 
 Hyperparameter names and defaults are Keras's, so ``get("adam")`` is
 ``keras.optimizers.Adam()``. The hyperparameters are used exactly, in float64:
