@@ -22,11 +22,12 @@ from tf_impl.multi_worker import WorkerError, free_loopback_ports, run_workers
 
 
 def _fresh_process(*args, env=None):
+    # No wall-clock limit: beside other test processes on 2 cores the 4-replica run went
+    # past the 300 s limit it had, so the test failed only because the machine was busy.
     result = subprocess.run(
         [sys.executable, "-m", "tests.data_parallel_runs", *args],
         capture_output=True,
         text=True,
-        timeout=300,
         env=dict(os.environ, **(env or {})),
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -79,6 +80,11 @@ def test_jax_sharding_equals_the_oracle_and_compiles_once():
         assert row["trace_count"] == 1
 
 
+# A hang guard for a two-worker cluster, far above a run on a busy machine (the runs take
+# tens of seconds alone): a cluster that never finishes is stopped, a slow one is not.
+CLUSTER_HANG_GUARD = 1800
+
+
 def _task(name, hyper):
     return {
         "optimizer": name,
@@ -94,7 +100,7 @@ def _task(name, hyper):
     "name, hyper", [OPTIMIZERS[1], OPTIMIZERS[2]], ids=["adam", "lamb-global_clipnorm"]
 )
 def test_two_worker_multi_worker_mirrored_strategy_equals_the_oracle(name, hyper):
-    got = run_workers(_task(name, hyper), workers=2, timeout=240)
+    got = run_workers(_task(name, hyper), workers=2, timeout=CLUSTER_HANG_GUARD)
     expected = oracle(name, hyper, 2)
     assert max_relative_difference(got, expected["data_parallel"]) <= tolerances.FLOAT64
     assert max_relative_difference(got, expected["single"]) <= tolerances.FLOAT64
@@ -114,7 +120,11 @@ def test_a_killed_worker_gives_a_clear_error_and_nothing_is_left_behind():
         WorkerError, match=r"worker 1 was killed by signal 9.*other workers were stopped"
     ):
         run_workers(
-            _task(*OPTIMIZERS[1]), workers=2, timeout=240, on_start=kill_worker_1, ports=ports
+            _task(*OPTIMIZERS[1]),
+            workers=2,
+            timeout=CLUSTER_HANG_GUARD,
+            on_start=kill_worker_1,
+            ports=ports,
         )
     assert time.monotonic() - began < 60
     assert all(process.poll() is not None for process in started)
