@@ -33,16 +33,19 @@ GRADIENT = 1e-12
 # Hand-derived backprop against central finite differences, float64: CS231n's rule,
 # relative error below 1e-7 means a correct gradient (measured ≤ 1.9e-8).
 GRADCHECK = 1e-7
-# A clip is one norm and one scale: a couple of float64 roundings (measured ≤ 2e-16).
+# A clip is one norm and one scale: a couple of float64 roundings (measured ≤ 2.1e-16,
+# tf_impl, jax_impl, tf.clip_by_global_norm and optax against the oracle).
 CLIP = 1e-15
-# A schedule is one float64 expression in each backend: a few ulps (measured ≤ ...).
+# A schedule is one float64 expression in each backend: a few ulps over steps 0 to 200
+# (measured ≤ 5.6e-16 for tf_impl and jax_impl; Keras's equals the oracle's).
 SCHEDULE = 1e-12
 # One gradient, summed in shards instead of at once (measured ≤ 2e-16).
 ONE_GRADIENT = 1e-14
 # K fused steps against K single calls; TensorFlow's three modes against each other:
 # the same float64 operations, fused differently (measured ≤ 1e-15).
 SAME_PROGRAM = 1e-12
-# Losses of a fit, epoch by epoch, float64 (measured ≤ ...).
+# Losses of a fit, step by step, float64, tf_impl (three modes) and jax_impl against the
+# oracle (measured ≤ 3.4e-15; their weights ≤ 4.6e-16).
 LOSS_HISTORY = 1e-12
 # Keras's ReduceLROnPlateau keeps the rate in a float32 variable: at most 1 float32 ulp
 # of the powers of two and min_lr = 0.01 used.
