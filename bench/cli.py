@@ -275,7 +275,7 @@ def _check_replicas(replicas):
     help="Also time the data-parallel step (tf-mirrored, jax-sharded) over R devices; repeatable.",
 )
 @click.option(
-    "--quick", is_flag=True, help="A first look in about a minute: fewer rounds, K=1 only."
+    "--quick", is_flag=True, help="A first look, under a minute on 2 cores: fewer rounds, K=1 only."
 )
 @click.option(
     "--json",
