@@ -26,7 +26,7 @@ def assert_usage_error(result, fragment):
 @pytest.mark.parametrize(
     "args, fragment",
     [
-        (["bench", "--optimizer", "adma"], "Did you mean 'adam'?"),
+        (["bench", "--optimizer", "adma"], "Did you mean 'adamax'"),
         (["bench", "--backend", "pytorch"], "'pytorch' is not one of"),
         (["bench", "--mode", "jit"], "'jit' is not one of"),
         (["bench", "--batch-size", "0"], "0 is not in the range x>=1"),
@@ -43,7 +43,7 @@ def assert_usage_error(result, fragment):
         (["check", "--steps", "0"], "0 is not in the range x>=1"),
         (["check", "--backend", "optax", "--dtype", "float32"], "optax is compared with the"),
         (["check", "--backend", "optax", "--optimizer", "muon"], "optax has no case for muon"),
-        (["show", "adma"], "Did you mean 'adam'?"),
+        (["show", "adma"], "Did you mean 'adamax'"),
         (["show", "adam", "--backend", "torch"], "'torch' is not one of"),
         (["nonsense"], "No such command 'nonsense'"),
     ],
