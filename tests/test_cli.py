@@ -226,6 +226,7 @@ def test_flops_per_step_counts_no_input_gradient():
     )
 
 
+@pytest.mark.slow  # a fresh process with 4 logical CPUs: about a minute
 def test_bench_replicas_in_a_fresh_process(tmp_path):
     """Devices are split before TensorFlow and JAX start, so this runs in its own process."""
     import subprocess

@@ -57,7 +57,11 @@ def test_plain_mean_of_unequal_shards_is_not():
     assert max_relative_difference(plain_equal, full_equal) <= tolerances.ONE_GRADIENT
 
 
-@pytest.mark.parametrize("replicas", [1, 2, 4])
+# One and four replicas take about a minute each in a fresh process: `make test-all` runs them.
+@pytest.mark.parametrize(
+    "replicas",
+    [pytest.param(1, marks=pytest.mark.slow), 2, pytest.param(4, marks=pytest.mark.slow)],
+)
 def test_mirrored_strategy_equals_the_oracle(replicas):
     for row in _fresh_process("tf", str(replicas)):
         keras_global_clip = row["backend"] == "keras" and row["optimizer"] == "lamb"
@@ -97,7 +101,9 @@ def _task(name, hyper):
 
 
 @pytest.mark.parametrize(
-    "name, hyper", [OPTIMIZERS[1], OPTIMIZERS[2]], ids=["adam", "lamb-global_clipnorm"]
+    "name, hyper",
+    [OPTIMIZERS[1], pytest.param(*OPTIMIZERS[2], marks=pytest.mark.slow)],  # a cluster each: ~30 s
+    ids=["adam", "lamb-global_clipnorm"],
 )
 def test_two_worker_multi_worker_mirrored_strategy_equals_the_oracle(name, hyper):
     got = run_workers(_task(name, hyper), workers=2, timeout=CLUSTER_HANG_GUARD)

@@ -260,6 +260,7 @@ def test_bench_with_a_faked_jax_gpu_and_no_tensorflow(tmp_path):
     assert "×GPU" in result.stdout and "on gpu" in result.stdout
 
 
+@pytest.mark.slow  # the whole gpu-check in a fresh process: 35 s and more
 def test_gpu_check_with_a_faked_gpu_and_no_tensorflow(tmp_path):
     arguments = ["-m", "bench.gpu_check", "--case", "rmsprop-default", "--batch-size", "8"]
     arguments += ["--steps-per-call", "1", "--steps-per-call", "2", "--rounds", "2"]

@@ -17,7 +17,14 @@ def test_lessons_have_commands():
     assert len(COMMANDS) >= 10
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+# The bench lesson times real steps for a minute and more: `make test-all` runs it.
+SLOW = pytest.mark.slow
+
+
+@pytest.mark.parametrize(
+    "command",
+    [pytest.param(c, marks=SLOW) if c.startswith("gdkit bench") else c for c in COMMANDS],
+)
 def test_lesson_command_runs(command, tmp_path, monkeypatch):
     monkeypatch.setenv("GDKIT_DEMO_FAST", "1")
     monkeypatch.chdir(tmp_path)

@@ -76,6 +76,7 @@ def test_verbose_brings_the_startup_log_back(tmp_path):
     assert any(STARTUP_FRAGMENTS[0] in line for line in _startup_lines(result.stderr))
 
 
+@pytest.mark.slow  # --verbose already shows the lines come back; this is the second way
 def test_the_users_own_level_0_brings_it_back_too():
     result = _run([sys.executable, "-c", "import tf_impl"], TF_CPP_MIN_LOG_LEVEL="0")
     assert result.returncode == 0, result.stderr
