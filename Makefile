@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed
 # gpu-check runs with the machine's own Python and what it has: no venv, no pip.
 SYSTEM_PYTHON ?= python3
 
-.PHONY: test test-all bench gpu-check lint format clean
+.PHONY: test test-slow test-all bench gpu-check lint format clean
 
 $(STAMP): pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 
 test: $(STAMP)  ## the equivalence suite, two processes (about 5 minutes on 2 cores)
 	$(PYTHON) -m pytest -m "not slow" -n 2
+
+test-slow: $(STAMP)  ## only the slow tests (fresh processes, data-parallel clusters); CI runs them after make test
+	$(PYTHON) -m pytest -m slow -n 2
 
 test-all: $(STAMP)  ## also the slow tests
 	$(PYTHON) -m pytest -n 2
