@@ -87,6 +87,89 @@ OPTAX_GAPS = {
     "muon": 4e-2,
 }
 
+# Layers, models and sequences (tests/test_layers_*, test_models, test_model_training,
+# test_recurrent_attention_*): the issues' bounds, each with what it measured.
+# test_layers_reference.py:
+# CS231n's rule; the worst layer case measured 2.2e-8 (dilated conv)
+LAYER_GRADCHECK = 1e-7
+# test_layers_reference.py:
+# synchronised vs single-device batch norm; measured worst 5.7e-16
+SYNC_BATCH_NORM = 1e-12
+# test_layers_twins.py:
+# the issue's bound; measured worst 6.7e-16 (TF) and 5.1e-16 (JAX)
+LAYER_TWINS_FLOAT64 = 1e-10
+# test_layers_twins.py:
+# measured worst 3.5e-7 (3x3 "same" conv), 3 float32 ulps (1.2e-7)
+LAYER_TWINS_FLOAT32 = 2e-6
+# test_layers_vs_keras.py:
+# the issue's bound; measured worst 3.4e-16 (float64 rounding order)
+LAYER_FORWARD_KERAS = 1e-12
+# test_layers_vs_keras.py:
+# the issue's bound; measured worst 6.7e-16
+LAYER_GRADIENT_KERAS = 1e-10
+# test_model_training.py:
+# measured worst over the backends and modes: 3.4e-15 (weights), 3.6e-16 (moving statistics)
+MODEL_STEPS = 1e-12
+# test_models.py:
+# CS231n's rule; measured worst over the presets 1.9e-9
+MODEL_GRADCHECK = 1e-7
+# test_models.py:
+# a bias right before batch norm: 0 in theory, measured |g| ≤ 6.6e-16
+MODEL_ZERO_GRADIENT = 1e-12
+# test_models.py:
+# the issue's bound; measured worst 1.0e-14 (MLP+BN gradients)
+MODEL_FLOAT64 = 1e-10
+# test_models.py:
+# The issue's bound over 50 Adam steps. Measured worst: losses 9.8e-16, weights 2.4e-14,
+# held-out logits 2.0e-11, moving mean 6.6e-11. The conv bias before batch norm has a zero
+# gradient in theory, so Adam moves it by rounding noise alone (2.3e-11, different in every
+# backend; compared absolutely), and the moving mean of its output inherits that drift.
+MODEL_TRAJECTORY = 1e-10
+# test_models.py:
+# synchronised step vs one device; measured worst 1.7e-15
+MODEL_DATA_PARALLEL = 1e-12
+# test_models.py:
+# data-parallel digits CNN vs one device; measured worst 6.0e-15
+MODEL_SYNC = 1e-12
+# test_recurrent_attention_models.py:
+# the issue's bound; measured worst 1.1e-9 (h = 1e-6, longdouble)
+SEQUENCE_MODEL_GRADCHECK = 1e-7
+# test_recurrent_attention_models.py:
+# the issue's bound; measured worst 1.1e-14 (JAX), Keras 3.7e-15
+SEQUENCE_MODEL_FLOAT64 = 1e-10
+# test_recurrent_attention_models.py:
+# attention's key bias: 0 in theory, measured |g| ≤ 1.5e-16
+SEQUENCE_ZERO_GRADIENT = 1e-12
+# test_recurrent_attention_models.py:
+# The issue's bound over 30 Adam steps; measured worst 1.9e-13 (weights and losses). The
+# key bias gets rounding noise for a gradient, which Adam turns into steps of ~lr; it is
+# compared absolutely, like the other zero-gradient tensors.
+SEQUENCE_TRAJECTORY = 1e-10
+# test_recurrent_attention_reference.py:
+# the issue's bound; measured worst 2.0e-9 (1.8e-8 over four seeds)
+SEQUENCE_GRADCHECK = 1e-7
+# test_recurrent_attention_reference.py:
+# its gradient is 0 exactly (softmax shift); measured 1.8e-16
+KEY_BIAS = 1e-14
+# test_recurrent_attention_twins.py:
+# the issue's bound; measured worst 1.6e-15 (TF), 3.7e-15 (JAX)
+SEQUENCE_TWINS_FLOAT64 = 1e-10
+# test_recurrent_attention_twins.py:
+# measured worst 1.5e-6 (attention) and 6.3e-7 (recurrent)
+SEQUENCE_TWINS_FLOAT32 = 1e-5
+# test_recurrent_attention_vs_keras.py:
+# the issue's bound; measured worst 4.3e-16
+SEQUENCE_FORWARD_KERAS = 1e-12
+# test_recurrent_attention_vs_keras.py:
+# the issue's bound; measured worst 1.6e-15 (attention)
+SEQUENCE_GRADIENT_KERAS = 1e-10
+# float32 on a GPU at JAX's default matmul precision (TF32; bench/gpu_check.py): TF32
+# rounds each matmul input to 10 mantissa bits (2^-11 relative), so a trajectory drifts
+# from the float64 oracle as fast as rounding grows: NumPy with TF32-rounded matmul inputs
+# measured 4.2e-4 after one step and 4.8e-2 after 30 (tests/test_gpu.py measures it
+# again). So the TF32 check takes one step, at 5x the one-step measurement.
+TF32 = 2e-3
+
 
 def tolerance(case, backend, dtype):
     """The tolerance a comparison of ``backend`` with the oracle on ``case`` must meet.

@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from bench import tolerances
 from bench.cli import main
 from bench.demos import NAMES, deep_nets, module
 from reference import gradcheck, mlp, model
 
 # The fast runs on the oracle; TensorFlow and JAX go through the CLI in tests/test_lessons.py.
 BACKEND = "numpy"
-GRADCHECK_TOLERANCE = 1e-7  # CS231n's rule for float64 centred differences
+GRADCHECK_TOLERANCE = tolerances.GRADCHECK
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -218,7 +218,7 @@ def test_tf32_tolerance_covers_one_tf32_step_and_float32_does_not(monkeypatch):
         )
         for case_id, case in cases.CASES.items()
     )
-    assert worst <= gpu_check.TF32_TOLERANCE / 4  # measured 4.2e-4
+    assert worst <= tolerances.TF32 / 4  # measured 4.2e-4
     assert worst > tolerances.FLOAT32  # full float32's tolerance would reject TF32
 
 

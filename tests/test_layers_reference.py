@@ -6,11 +6,12 @@ The loss is L = Σ y ⊙ R with a fixed random R, so dL/dy = R exercises every o
 import numpy as np
 import pytest
 
+from bench import tolerances
 from reference.gradcheck import gradcheck
 from reference.layers import embedding, merge, normalization, pooling
 from tests.layer_cases import CASE_IDS, CASES, cache, output
 
-GRADCHECK_TOLERANCE = 1e-7  # CS231n's rule; the worst layer case measured 2.2e-8 (dilated conv)
+GRADCHECK_TOLERANCE = tolerances.LAYER_GRADCHECK
 WRONG_BACKWARD_FLOOR = 1e-2  # a wrong backward measured 0.1 or more; a right one ≤ 2.2e-8
 SAMPLES_PER_TENSOR = 15
 
@@ -169,7 +170,7 @@ def test_batch_norm_moving_statistics_use_the_biased_batch_variance():
     assert same_state is new_state
 
 
-SYNC_TOLERANCE = 1e-12  # synchronised vs single-device batch norm; measured worst 5.7e-16
+SYNC_TOLERANCE = tolerances.SYNC_BATCH_NORM
 PER_SHARD_DEPARTURE = 0.1  # per-shard statistics, measured 0.38 (outputs), 0.37-0.72 (dx)
 
 

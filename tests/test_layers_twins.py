@@ -15,6 +15,7 @@ import jax_impl
 import jax_impl.layers as jax_layers
 import reference.layers as reference_layers
 import tf_impl.layers as tf_layers
+from bench import tolerances
 from tests.layer_cases import (
     BATCH_NORM_STATE,
     CASE_IDS,
@@ -24,8 +25,8 @@ from tests.layer_cases import (
     output,
 )
 
-FLOAT64_TOLERANCE = 1e-10  # the bound; measured worst 6.7e-16 (TF) and 5.1e-16 (JAX)
-FLOAT32_TOLERANCE = 2e-6  # measured worst 3.5e-7 (3x3 "same" conv), 3 float32 ulps (1.2e-7)
+FLOAT64_TOLERANCE = tolerances.LAYER_TWINS_FLOAT64
+FLOAT32_TOLERANCE = tolerances.LAYER_TWINS_FLOAT32
 FLOAT32_QUICK_CASES = (  # one per family in `make test`; the whole grid is marked slow
     "dense",
     "activation-softmax",
@@ -220,7 +221,7 @@ def test_embedding_rejects_an_index_out_of_range_in_every_backend():
             layers.embedding.embedding_forward(params, np.array([0, -1, 2]))
 
 
-SYNC_TOLERANCE = 1e-12  # synchronised batch norm vs the single-device oracle; measured 5.7e-16
+SYNC_TOLERANCE = tolerances.SYNC_BATCH_NORM
 
 
 def _sync_run(backend):

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from bench import tolerances
 from reference.layers import dropout, embedding, merge, normalization, pooling
 from tests.layer_cases import BATCH_NORM_STATE, KERAS_CASES, cache, max_relative_difference, output
 
-FORWARD_TOLERANCE = 1e-12  # the bound; measured worst 3.4e-16 (float64 rounding order)
-GRADIENT_TOLERANCE = 1e-10  # the bound; measured worst 6.7e-16
+FORWARD_TOLERANCE = tolerances.LAYER_FORWARD_KERAS
+GRADIENT_TOLERANCE = tolerances.LAYER_GRADIENT_KERAS
 
 
 def keras_layer_with(case, params, x):

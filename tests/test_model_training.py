@@ -27,8 +27,7 @@ SPECS = (
     ("dense", {"units": 3}),
 )
 INPUT_SHAPE, BATCH, STEPS = (6, 6, 1), 8, 4
-# measured worst over the backends and modes: 3.4e-15 (weights), 3.6e-16 (moving statistics)
-MODEL_STEPS_TOLERANCE = 1e-12
+MODEL_STEPS_TOLERANCE = tolerances.MODEL_STEPS
 ADAM = {"learning_rate": 0.01}
 STEP_MODES = [
     ("reference", "eager"),

@@ -11,6 +11,7 @@ import pytest
 import tensorflow as tf
 
 import jax_impl
+from bench import tolerances
 from jax_impl import model as jax_model
 from jax_impl import optimizers as jax_optimizers
 from reference import activations, losses, mlp, model, model_presets, optimizers
@@ -20,14 +21,10 @@ from tests.layer_cases import max_relative_difference
 from tf_impl import model as tf_model
 from tf_impl import optimizers as tf_optimizers
 
-GRADCHECK_TOLERANCE = 1e-7  # CS231n's rule; measured worst over the presets 1.9e-9
-ZERO_GRADIENT = 1e-12  # a bias right before batch norm: 0 in theory, measured |g| ≤ 6.6e-16
-FLOAT64_TOLERANCE = 1e-10  # the bound; measured worst 1.0e-14 (MLP+BN gradients)
-# The bound over 50 Adam steps. Measured worst: losses 9.8e-16, weights 2.4e-14,
-# held-out logits 2.0e-11, moving mean 6.6e-11. The conv bias before batch norm has a zero
-# gradient in theory, so Adam moves it by rounding noise alone (2.3e-11, different in every
-# backend; compared absolutely), and the moving mean of its output inherits that drift.
-TRAJECTORY_TOLERANCE = 1e-10
+GRADCHECK_TOLERANCE = tolerances.MODEL_GRADCHECK
+ZERO_GRADIENT = tolerances.MODEL_ZERO_GRADIENT
+FLOAT64_TOLERANCE = tolerances.MODEL_FLOAT64
+TRAJECTORY_TOLERANCE = tolerances.MODEL_TRAJECTORY
 # float32-exact hyperparameters: Keras rounds some through float32 even for float64 weights
 ADAM = {"learning_rate": 2.0**-6, "beta_1": 0.875, "beta_2": 1 - 2.0**-10, "epsilon": 2.0**-20}
 BATCH = 4
@@ -436,7 +433,7 @@ def test_each_backends_model_and_layers_work_with_the_others_unimportable(packag
     assert result.stdout.split()[-1] == "True"
 
 
-DATA_PARALLEL_TOLERANCE = 1e-12  # synchronised step vs one device; measured worst 1.7e-15
+DATA_PARALLEL_TOLERANCE = tolerances.MODEL_DATA_PARALLEL
 PER_SHARD_DEPARTURE = 1e-2  # per-shard batch norm: gradients measured 0.16 (CNN), 5.1 (MLP)
 
 
@@ -599,7 +596,7 @@ def test_an_embedding_model_matches_keras_and_the_twins():
         assert_gradients_close(twin_grads, grads, [])
 
 
-MODEL_SYNC_TOLERANCE = 1e-12  # data-parallel digits CNN vs one device; measured worst 6.0e-15
+MODEL_SYNC_TOLERANCE = tolerances.MODEL_SYNC
 
 
 def _sync_model_run(backend):

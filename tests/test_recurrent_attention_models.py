@@ -12,6 +12,7 @@ import pytest
 import tensorflow as tf
 
 import jax_impl
+from bench import tolerances
 from jax_impl import model as jax_model
 from jax_impl import optimizers as jax_optimizers
 from reference import losses, model, model_sequences, optimizers
@@ -22,13 +23,10 @@ from tests.sequence_cases import truncated_after_one_step
 from tf_impl import model as tf_model
 from tf_impl import optimizers as tf_optimizers
 
-GRADCHECK_TOLERANCE = 1e-7  # the bound; measured worst 1.1e-9 (h = 1e-6, longdouble)
-FLOAT64_TOLERANCE = 1e-10  # the bound; measured worst 1.1e-14 (JAX), Keras 3.7e-15
-ZERO_GRADIENT = 1e-12  # attention's key bias: 0 in theory, measured |g| ≤ 1.5e-16
-# The bound over 30 Adam steps; measured worst 1.9e-13 (weights and losses). The
-# key bias gets rounding noise for a gradient, which Adam turns into steps of ~lr; it is
-# compared absolutely, like the other zero-gradient tensors.
-TRAJECTORY_TOLERANCE = 1e-10
+GRADCHECK_TOLERANCE = tolerances.SEQUENCE_MODEL_GRADCHECK
+FLOAT64_TOLERANCE = tolerances.SEQUENCE_MODEL_FLOAT64
+ZERO_GRADIENT = tolerances.SEQUENCE_ZERO_GRADIENT
+TRAJECTORY_TOLERANCE = tolerances.SEQUENCE_TRAJECTORY
 ADAM = {"learning_rate": 2.0**-6, "beta_1": 0.875, "beta_2": 1 - 2.0**-10, "epsilon": 2.0**-20}
 BATCH, STEPS = 8, 30
 NAMES = model_sequences.NAMES

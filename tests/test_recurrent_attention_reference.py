@@ -16,12 +16,13 @@ import numpy as np
 import pytest
 
 import reference.layers as reference_layers
+from bench import tolerances
 from reference.gradcheck import gradcheck
 from reference.layers import attention, recurrent
 from tests.sequence_cases import CASE_IDS, CASES, case_named, truncated_after_one_step
 
-GRADCHECK_TOLERANCE = 1e-7  # the bound; measured worst 2.0e-9 (1.8e-8 over four seeds)
-KEY_BIAS_TOLERANCE = 1e-14  # its gradient is 0 exactly (softmax shift); measured 1.8e-16
+GRADCHECK_TOLERANCE = tolerances.SEQUENCE_GRADCHECK
+KEY_BIAS_TOLERANCE = tolerances.KEY_BIAS
 WRONG_BACKWARD_FLOOR = 1e-2  # the wrong backwards below measured 0.27 to 1
 SAMPLES_PER_TENSOR = 12
 

@@ -15,11 +15,12 @@ import jax_impl
 import jax_impl.layers as jax_layers
 import reference.layers as reference_layers
 import tf_impl.layers as tf_layers
+from bench import tolerances
 from tests.layer_cases import max_relative_difference
 from tests.sequence_cases import CASE_IDS, CASES, case_named
 
-FLOAT64_TOLERANCE = 1e-10  # the bound; measured worst 1.6e-15 (TF), 3.7e-15 (JAX)
-FLOAT32_TOLERANCE = 1e-5  # measured worst 1.5e-6 (attention) and 6.3e-7 (recurrent)
+FLOAT64_TOLERANCE = tolerances.SEQUENCE_TWINS_FLOAT64
+FLOAT32_TOLERANCE = tolerances.SEQUENCE_TWINS_FLOAT32
 QUICK_CASES = (  # in `make test`, one or two per layer; every case runs with the slow tests
     "simple_rnn-T12",
     "lstm-T12",

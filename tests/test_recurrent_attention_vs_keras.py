@@ -11,12 +11,13 @@ import pytest
 import tensorflow as tf
 
 import reference.layers as reference_layers
+from bench import tolerances
 from reference.layers import attention, recurrent
 from tests.layer_cases import max_relative_difference
 from tests.sequence_cases import CASE_IDS, CASES, case_named
 
-FORWARD_TOLERANCE = 1e-12  # the bound; measured worst 4.3e-16
-GRADIENT_TOLERANCE = 1e-10  # the bound; measured worst 1.6e-15 (attention)
+FORWARD_TOLERANCE = tolerances.SEQUENCE_FORWARD_KERAS
+GRADIENT_TOLERANCE = tolerances.SEQUENCE_GRADIENT_KERAS
 CONVENTION_GAP = 1e-9  # a wrong convention misses Keras by far more (exact 1/√3: 7e-9)
 SLOW_CASES = ("-T1", "-T2", "self-T1", "self-T2", "cross-T4-S7")  # id endings; gradchecked fast
 
