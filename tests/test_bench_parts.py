@@ -76,6 +76,7 @@ def _row(step_us, forward_us, backward_us, update_us, peak_share=0.6):
     return {
         "mode": "jax-jit",
         "optimizer": "adam",
+        "model": "mlp",
         "device": "cpu",
         "batch_size": 32,
         "hidden": 64,

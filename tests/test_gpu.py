@@ -28,23 +28,20 @@ from bench import (
 from bench.cli import main
 from bench.config import Config
 from reference import mlp
+from tests.blocking import BLOCKER
 
 REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Put first on PYTHONPATH, this runs in every Python the test starts (sitecustomize).
-FAKE_GPU = """
-import sys
-BLOCKED = {blocked!r}
-class Blocker:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in BLOCKED:
-            raise ModuleNotFoundError(f"No module named {{name!r}} (blocked for this test)")
-sys.meta_path.insert(0, Blocker())
+FAKE_GPU = (
+    BLOCKER
+    + """
 if {fake_gpu!r}:
     import jax
     cpu_devices = jax.devices
     jax.devices = lambda backend=None: cpu_devices("cpu" if backend == "gpu" else backend)
 """
+)
 WITHOUT_TENSORFLOW = ["tensorflow", "keras"]
 
 

@@ -11,14 +11,11 @@ import sys
 
 import pytest
 
-SCRIPT = """
-import sys
-BLOCKED = {blocked!r}
-class Blocker:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in BLOCKED:
-            raise ImportError(f"blocked for this test: {{name}}")
-sys.meta_path.insert(0, Blocker())
+from tests.blocking import BLOCKER
+
+SCRIPT = (
+    BLOCKER
+    + """
 from {package} import mlp, optimizers, training
 from reference import data
 x, y = data.classification_problem(16, 4, 3, dtype="float32")
@@ -26,6 +23,7 @@ params = mlp.init_params((4, 5, 3), {dtype})
 _, history = training.fit(params, x, y, optimizers.get("adam"), batch_size=8, epochs=1)
 print(len(history), sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED))
 """
+)
 
 
 @pytest.mark.parametrize(

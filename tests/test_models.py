@@ -16,6 +16,7 @@ from jax_impl import model as jax_model
 from jax_impl import optimizers as jax_optimizers
 from reference import activations, losses, mlp, model, model_presets, optimizers
 from reference.gradcheck import gradcheck
+from tests.blocking import BLOCKER
 from tests.keras_models import keras_sequential
 from tests.layer_cases import max_relative_difference
 from tf_impl import model as tf_model
@@ -395,14 +396,9 @@ def test_training_without_a_dropout_mask_raises_the_same_error(backend):
             twin_loss_and_grads(backend, specs, params, state, x, y, None)
 
 
-LAYERING_SCRIPT = """
-import sys
-BLOCKED = {blocked!r}
-class Blocker:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in BLOCKED:
-            raise ImportError(f"blocked for this test: {{name}}")
-sys.meta_path.insert(0, Blocker())
+LAYERING_SCRIPT = (
+    BLOCKER
+    + """
 import numpy as np
 from {package} import model
 from reference import model_presets
@@ -411,6 +407,7 @@ params, state = model.init_params(specs, input_shape, seed=0)
 x = np.zeros((2, *input_shape)); y = np.array([1, 2])
 print(float(model.loss_and_grads(specs, params, state, x, y)[0]) > 0)
 """
+)
 
 
 @pytest.mark.parametrize(

@@ -11,14 +11,11 @@ import sys
 
 import pytest
 
-SCRIPT = """
-import sys
-BLOCKED = {blocked!r}
-class Blocker:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in BLOCKED:
-            raise ModuleNotFoundError(f"No module named {{name!r}} (blocked for this test)")
-sys.meta_path.insert(0, Blocker())
+from tests.blocking import BLOCKER
+
+SCRIPT = (
+    BLOCKER
+    + """
 sys.argv = ["gdkit", *sys.argv[1:]]
 from bench.cli import main
 try:
@@ -27,6 +24,7 @@ finally:
     imported = sorted({{m.split(".")[0] for m in sys.modules}} & set(BLOCKED))
     print("imported:", imported, file=sys.stderr)
 """
+)
 NO_TENSORFLOW = ("tensorflow", ["tensorflow", "keras"])
 NO_JAX = ("jax", ["jax", "jaxlib", "optax"])
 BENCH = ["bench", "--quick", "--batch-size", "8", "--hidden", "8", "--rounds", "2", "--mode", "xla"]
