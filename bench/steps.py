@@ -233,25 +233,6 @@ def _keras_step(case):
     return Step(run, lambda: step.experimental_get_tracing_count())
 
 
-# Keras's class for each layer kind of reference.model.
-KERAS_LAYERS = {
-    "dense": "Dense",
-    "conv2d": "Conv2D",
-    "activation": "Activation",
-    "max_pooling2d": "MaxPooling2D",
-    "average_pooling2d": "AveragePooling2D",
-    "global_average_pooling2d": "GlobalAveragePooling2D",
-    "flatten": "Flatten",
-    "batch_normalization": "BatchNormalization",
-    "layer_normalization": "LayerNormalization",
-    "dropout": "Dropout",
-    "embedding": "Embedding",
-    "simple_rnn": "SimpleRNN",
-    "lstm": "LSTM",
-    "gru": "GRU",
-}
-
-
 @functools.cache
 def _keras():
     backends.tensorflow()  # first: TensorFlow starts quietly
@@ -262,21 +243,11 @@ def _keras_model(case):
     """The preset as the tutorial writes it: a ``keras.Sequential`` of Keras's layers, float32,
     holding the oracle's initial weights."""
     keras = _keras()
-    from bench import keras_sequence_layers as sequence_layers
+    from bench import keras_layers
 
     input_shape, specs = case.preset
-    layers = [
-        sequence_layers.WRAPPERS[kind](**config)
-        if kind in sequence_layers.WRAPPERS
-        else getattr(keras.layers, KERAS_LAYERS[kind])(**config)
-        for kind, config in specs
-    ]
+    layers = [keras_layers.keras_layer(kind, config) for kind, config in specs]
     model = keras.Sequential([keras.Input(input_shape), *layers])
     params, state = reference_model.init_params(specs, input_shape, seed=0, dtype=np.float32)
-    tensors = {**params, **state}
-    for name, (kind, _), layer in zip(
-        reference_model.layer_names(specs), specs, model.layers, strict=True
-    ):
-        names = sequence_layers.weight_names(kind, layer)
-        layer.set_weights([tensors[f"{name}/{weight}"] for weight in names])
+    keras_layers.set_weights(specs, model, {**params, **state})
     return model

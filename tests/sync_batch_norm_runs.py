@@ -9,14 +9,29 @@ input and weight gradients of L = Σ y ⊙ R, moving statistics), synchronised a
 
 import json
 import os
+import subprocess
 import sys
 
 import numpy as np
 
 from reference.layers import normalization
+from tests.fresh_process import HANG_GUARD_S
 
 REPLICAS = 4
 MOMENTUM = 0.875
+
+
+def run_in_a_fresh_process(which):
+    """``python -m tests.sync_batch_norm_runs WHICH``'s report."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.sync_batch_norm_runs", which],
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_S,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def problem(sizes):

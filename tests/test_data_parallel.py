@@ -18,6 +18,7 @@ from bench import tolerances
 from bench.metrics import max_relative_difference
 from reference import data, distributed, mlp
 from tests.data_parallel_runs import OPTIMIZERS, STEPS, oracle
+from tests.fresh_process import HANG_GUARD_S
 from tf_impl.multi_worker import WorkerError, free_loopback_ports, run_workers
 
 
@@ -84,11 +85,6 @@ def test_jax_sharding_equals_the_oracle_and_compiles_once():
         assert row["trace_count"] == 1
 
 
-# A hang guard for a two-worker cluster, far above a run on a busy machine (the runs take
-# tens of seconds alone): a cluster that never finishes is stopped, a slow one is not.
-CLUSTER_HANG_GUARD = 1800
-
-
 def _task(name, hyper):
     return {
         "optimizer": name,
@@ -106,7 +102,7 @@ def _task(name, hyper):
     ids=["adam", "lamb-global_clipnorm"],
 )
 def test_two_worker_multi_worker_mirrored_strategy_equals_the_oracle(name, hyper):
-    got = run_workers(_task(name, hyper), workers=2, timeout=CLUSTER_HANG_GUARD)
+    got = run_workers(_task(name, hyper), workers=2, timeout=HANG_GUARD_S)
     expected = oracle(name, hyper, 2)
     assert max_relative_difference(got, expected["data_parallel"]) <= tolerances.FLOAT64
     assert max_relative_difference(got, expected["single"]) <= tolerances.FLOAT64
@@ -128,7 +124,7 @@ def test_a_killed_worker_gives_a_clear_error_and_nothing_is_left_behind():
         run_workers(
             _task(*OPTIMIZERS[1]),
             workers=2,
-            timeout=CLUSTER_HANG_GUARD,
+            timeout=HANG_GUARD_S,
             on_start=kill_worker_1,
             ports=ports,
         )

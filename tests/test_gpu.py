@@ -28,7 +28,7 @@ from bench import (
 from bench.cli import main
 from bench.config import Config
 from reference import mlp
-from tests.blocking import BLOCKER
+from tests.fresh_process import BLOCKER, HANG_GUARD_S
 
 REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -45,7 +45,7 @@ if {fake_gpu!r}:
 WITHOUT_TENSORFLOW = ["tensorflow", "keras"]
 
 
-def run_python(tmp_path, arguments, fake_gpu=True, blocked=WITHOUT_TENSORFLOW, timeout=600):
+def run_python(tmp_path, arguments, fake_gpu=True, blocked=WITHOUT_TENSORFLOW):
     hooks = tmp_path / "hooks"
     hooks.mkdir(exist_ok=True)
     (hooks / "sitecustomize.py").write_text(FAKE_GPU.format(blocked=blocked, fake_gpu=fake_gpu))
@@ -55,7 +55,7 @@ def run_python(tmp_path, arguments, fake_gpu=True, blocked=WITHOUT_TENSORFLOW, t
         [sys.executable, *arguments],
         capture_output=True,
         text=True,
-        timeout=timeout,
+        timeout=HANG_GUARD_S,
         cwd=tmp_path,
         env=environment,
     )
@@ -298,7 +298,7 @@ def test_make_gpu_check_without_a_gpu_says_so_and_exits_0(tmp_path, blocked):
         ["make", "--no-print-directory", "gpu-check", f"SYSTEM_PYTHON={sys.executable}"],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG_GUARD_S,
         cwd=REPOSITORY,
         env=environment,
     )
@@ -319,6 +319,10 @@ def test_importing_the_gpu_check_imports_no_framework():
         f"import sys, {modules}; print(sorted({{'tensorflow', 'keras', 'jax'}} & set(sys.modules)))"
     )
     result = subprocess.run(
-        [sys.executable, "-c", check], capture_output=True, text=True, timeout=120, cwd=REPOSITORY
+        [sys.executable, "-c", check],
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_S,
+        cwd=REPOSITORY,
     )
     assert result.stdout.strip() == "[]", result.stderr[-2000:]

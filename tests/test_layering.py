@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.blocking import BLOCKER
+from tests.fresh_process import BLOCKER, HANG_GUARD_S
 
 SCRIPT = (
     BLOCKER
@@ -39,7 +39,7 @@ def test_a_backend_works_with_the_other_unimportable(package, blocked, dtype):
         [sys.executable, "-c", SCRIPT.format(package=package, blocked=blocked, dtype=dtype)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_GUARD_S,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split()[-1] == "[]"
@@ -51,6 +51,6 @@ def test_importing_jax_impl_does_not_import_tensorflow():
         "import sys, jax_impl.training; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
     )
     result = subprocess.run(
-        [sys.executable, "-c", check], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=HANG_GUARD_S
     )
     assert result.stdout.split() == ["False", "False"]

@@ -24,6 +24,7 @@ from tests.layer_cases import (
     max_relative_difference,
     output,
 )
+from tests.sync_batch_norm_runs import run_in_a_fresh_process
 
 FLOAT64_TOLERANCE = tolerances.LAYER_TWINS_FLOAT64
 FLOAT32_TOLERANCE = tolerances.LAYER_TWINS_FLOAT32
@@ -224,32 +225,15 @@ def test_embedding_rejects_an_index_out_of_range_in_every_backend():
 SYNC_TOLERANCE = tolerances.SYNC_BATCH_NORM
 
 
-def _sync_run(backend):
-    import json
-    import os
-    import subprocess
-    import sys
-
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.sync_batch_norm_runs", backend],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def test_jax_synchronized_batch_norm_under_shard_map_is_the_single_device_layer():
-    report = _sync_run("jax")
+    report = run_in_a_fresh_process("jax")
     assert report["devices"] == 4
     assert report["synchronized"] <= SYNC_TOLERANCE
 
 
 @pytest.mark.slow  # a fresh TensorFlow process with 4 logical CPUs: 20 s here
 def test_tf_synchronized_batch_norm_under_mirrored_strategy_is_the_single_device_layer():
-    report = _sync_run("tf")
+    report = run_in_a_fresh_process("tf")
     assert report["replicas_agree"]
     assert report["synchronized"] <= SYNC_TOLERANCE
 

@@ -16,9 +16,10 @@ from jax_impl import model as jax_model
 from jax_impl import optimizers as jax_optimizers
 from reference import activations, losses, mlp, model, model_presets, optimizers
 from reference.gradcheck import gradcheck
-from tests.blocking import BLOCKER
+from tests.fresh_process import BLOCKER, HANG_GUARD_S
 from tests.keras_models import keras_sequential
 from tests.layer_cases import max_relative_difference
+from tests.sync_batch_norm_runs import run_in_a_fresh_process
 from tf_impl import model as tf_model
 from tf_impl import optimizers as tf_optimizers
 
@@ -424,7 +425,7 @@ def test_each_backends_model_and_layers_work_with_the_others_unimportable(packag
 
     script = LAYERING_SCRIPT.format(package=package, blocked=blocked)
     result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=HANG_GUARD_S
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split()[-1] == "True"
@@ -596,23 +597,6 @@ def test_an_embedding_model_matches_keras_and_the_twins():
 MODEL_SYNC_TOLERANCE = tolerances.MODEL_SYNC
 
 
-def _sync_model_run(backend):
-    import json
-    import os
-    import subprocess
-    import sys
-
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.sync_batch_norm_runs", f"{backend}-model"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 @pytest.mark.parametrize(
     "backend",
     ["jax", pytest.param("tf", marks=pytest.mark.slow)],  # tf: a fresh TF process
@@ -623,7 +607,7 @@ def test_twin_data_parallel_digits_cnn_with_synchronized_batch_norm_is_the_singl
     """JAX: shard_map over 4 host devices, equal shards; TF: MirroredStrategy over 4
     logical CPUs, shards of 3, 3, 2 and 1. Per shard, each matches the oracle's per-shard
     form, which departs from one device (measured 0.17 JAX, 2.1 TF, with a shard of one)."""
-    report = _sync_model_run(backend)
+    report = run_in_a_fresh_process(f"{backend}-model")
     assert report["synchronized_vs_single_device"] <= MODEL_SYNC_TOLERANCE
     assert report["per_shard_vs_oracle_per_shard"] <= MODEL_SYNC_TOLERANCE
     assert report["per_shard_vs_single_device"] > PER_SHARD_DEPARTURE

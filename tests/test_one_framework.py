@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.blocking import BLOCKER
+from tests.fresh_process import BLOCKER, HANG_GUARD_S
 
 SCRIPT = (
     BLOCKER
@@ -34,7 +34,7 @@ def gdkit(blocked, *arguments, json_path=None):
     command = [sys.executable, "-c", SCRIPT.format(blocked=blocked), *arguments]
     if json_path:
         command += ["--json", str(json_path)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=HANG_GUARD_S)
     assert result.stderr.splitlines()[-1] == "imported: []", result.stderr[-3000:]
     return result
 

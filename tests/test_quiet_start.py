@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from tests.fresh_process import HANG_GUARD_S
+
 # The lines a new user saw (issue: "a quiet terminal"), one fragment of each.
 STARTUP_FRAGMENTS = (
     "All log messages before absl::InitializeLog() is called",
@@ -20,8 +22,6 @@ STARTUP_FRAGMENTS = (
     "failed call to cuInit",
 )
 GDKIT = [sys.executable, "-c", "from bench.cli import main; main()"]
-# Generous: a cold TensorFlow import takes 10-20 s here, more on a loaded machine.
-TIMEOUT_S = 600
 
 
 def _run(args, **env):
@@ -29,7 +29,7 @@ def _run(args, **env):
     environment.pop("TF_CPP_MIN_LOG_LEVEL", None)  # tests/conftest.py sets it for the suite
     environment.update(env)
     return subprocess.run(
-        args, capture_output=True, text=True, env=environment, timeout=TIMEOUT_S, check=False
+        args, capture_output=True, text=True, env=environment, timeout=HANG_GUARD_S, check=False
     )
 
 
