@@ -56,9 +56,9 @@ def _average_pool_dividing_by_window(dy, saved):
 
 def _max_pool_splitting_ties_over_window(dy, saved):
     """Spreads each gradient over the whole window instead of routing it to the maximum."""
-    winner, flat_shape, pool, strides, padded_shape, pad_h, pad_w = saved
-    count = np.ones((1, *flat_shape[1:3], 1))
-    rest = (pool, strides, padded_shape, pad_h, pad_w)
+    padded, y, pool, strides, pad_h, pad_w = saved
+    count = np.ones((1, *y.shape[1:3], 1))
+    rest = (pool, strides, padded.shape, pad_h, pad_w)
     return pooling.average_pooling2d_backward(dy * pool[0] * pool[1] / 2, (count, *rest))
 
 

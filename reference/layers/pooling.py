@@ -1,9 +1,14 @@
-"""MaxPooling2D, AveragePooling2D and GlobalAveragePooling2D, channels last, TensorFlow's rules."""
+"""MaxPooling2D, AveragePooling2D and GlobalAveragePooling2D, channels last, TensorFlow's rules.
+
+Pooling reduces each window over its kh·kw cells. Written as a loop over the cells,
+each step an elementwise operation on one (N, out_h, out_w, C) slice of the input
+(``window_cells``), it costs kh·kw passes over the output and no copy of the windows.
+"""
 
 import numpy as np
 
 from reference.layers.checks import check_input_shape, pair
-from reference.layers.windows import add_windows, crop, extract_windows, pad, spatial_geometry
+from reference.layers.windows import crop, pad, spatial_geometry, window_cells
 
 NO_DILATION = (1, 1)
 
@@ -20,29 +25,36 @@ def pooling_geometry(layer, x_shape, pool_size, strides, padding):
 def max_pooling2d_forward(x, pool_size=2, strides=None, padding="valid"):
     """y[n,i,j,c] = max_{a,b} x̃[n, i·s_h + a, j·s_w + b, c], x̃ padded with −∞ ("same").
 
-    Padded cells are −∞, so they are never the maximum. Of tied maxima the first in
-    row-major (a, b) order wins (``np.argmax`` returns the first), as in TensorFlow.
+    Padded cells are −∞, so they are never the maximum.
     """
     pool, strides, out_size, pad_h, pad_w = pooling_geometry(
         "MaxPooling2D", x.shape, pool_size, strides, padding
     )
     padded = pad(x, pad_h, pad_w, value=-np.inf)
-    windows = extract_windows(padded, pool, strides, NO_DILATION, out_size, channels_last=False)
-    flat = windows.reshape(*windows.shape[:4], pool[0] * pool[1])  # (N, H_o, W_o, C, kh·kw)
-    winner = flat.argmax(axis=-1)[..., None]
-    y = np.take_along_axis(flat, winner, axis=-1)[..., 0]
-    return y, (winner, flat.shape, pool, strides, padded.shape, pad_h, pad_w)
+    cells = window_cells(pool, strides, NO_DILATION, out_size)
+    rows, cols = next(cells)
+    y = padded[:, rows, cols, :].copy()
+    for rows, cols in cells:
+        np.maximum(y, padded[:, rows, cols, :], out=y)
+    return y, (padded, y, pool, strides, pad_h, pad_w)
 
 
 def max_pooling2d_backward(dy, cache):
     """∂y/∂x̃ is 1 at the winning cell of each window and 0 elsewhere, so each upstream
-    gradient goes to its window's winner (the first maximum); overlapping windows add."""
-    winner, flat_shape, pool, strides, padded_shape, pad_h, pad_w = cache
-    window_grads = np.zeros(flat_shape, dy.dtype)
-    np.put_along_axis(window_grads, winner, dy[..., None], axis=-1)
-    window_grads = window_grads.reshape(*flat_shape[:4], *pool).transpose(0, 1, 2, 4, 5, 3)
-    padded_grad = add_windows(window_grads, padded_shape, strides, NO_DILATION)
-    return crop(padded_grad, pad_h, pad_w), {}
+    gradient goes to its window's winner; overlapping windows add.
+
+    Of tied maxima the first in row-major (a, b) order wins, as in TensorFlow: walking the
+    cells in that order, a cell equal to y wins unless an earlier one has already won.
+    """
+    padded, y, pool, strides, pad_h, pad_w = cache
+    grad = np.zeros(padded.shape, dy.dtype)
+    won = np.zeros(y.shape, bool)
+    for rows, cols in window_cells(pool, strides, NO_DILATION, y.shape[1:3]):
+        wins = padded[:, rows, cols, :] == y
+        wins &= ~won
+        won |= wins
+        grad[:, rows, cols, :] += dy * wins
+    return crop(grad, pad_h, pad_w), {}
 
 
 def average_pooling2d_forward(x, pool_size=2, strides=None, padding="valid"):
@@ -56,8 +68,9 @@ def average_pooling2d_forward(x, pool_size=2, strides=None, padding="valid"):
     )
     padded = pad(x, pad_h, pad_w)
     real = pad(np.ones((1, *x.shape[1:3], 1), x.dtype), pad_h, pad_w)
-    count = extract_windows(real, pool, strides, NO_DILATION, out_size, False).sum(axis=(4, 5))
-    total = extract_windows(padded, pool, strides, NO_DILATION, out_size, False).sum(axis=(4, 5))
+    cells = list(window_cells(pool, strides, NO_DILATION, out_size))
+    count = sum(real[:, rows, cols, :] for rows, cols in cells)
+    total = sum(padded[:, rows, cols, :] for rows, cols in cells)
     return total / count, (count, pool, strides, padded.shape, pad_h, pad_w)
 
 
@@ -65,10 +78,11 @@ def average_pooling2d_backward(dy, cache):
     """Each real cell of window (i, j) has weight 1/count(i,j): it gets dy[i,j] / count(i,j),
     summed over the windows that contain it (padded cells' share is cropped away)."""
     count, pool, strides, padded_shape, pad_h, pad_w = cache
-    share = (dy / count)[:, :, :, None, None, :]
-    window_grads = np.broadcast_to(share, (*dy.shape[:3], *pool, dy.shape[3]))
-    padded_grad = add_windows(window_grads, padded_shape, strides, NO_DILATION)
-    return crop(padded_grad, pad_h, pad_w), {}
+    share = dy / count
+    grad = np.zeros(padded_shape, dy.dtype)
+    for rows, cols in window_cells(pool, strides, NO_DILATION, dy.shape[1:3]):
+        grad[:, rows, cols, :] += share
+    return crop(grad, pad_h, pad_w), {}
 
 
 def global_average_pooling2d_forward(x):
