@@ -45,7 +45,10 @@ class Optimizer:
         return {"step": jnp.zeros((), jnp.int32), "slots": slots}
 
     def update(self, grads, state, params, *, loss=None, noise=None):
+        """One step; a ``None`` gradient (an empty pytree node, so it passes ``jax.jit``) is
+        the oracle's rule (its ``update`` docstring)."""
         check_same_structure(grads, params, state)
+        grads, noise = reference.given_gradients(grads, noise)
         step = state["step"]
         updates_made = self.updates_made(step)
         learning_rate = self.learning_rate_at(step)
@@ -57,16 +60,21 @@ class Optimizer:
         new_params, new_slots = {}, {}
         for name, param in params.items():
             slots = state["slots"][name]
-            value = param
-            if self.decays(name):
-                value = self.decay_weights(param, slots, lr[param.dtype])
-            new_params[name], new_slots[name] = self.update_variable(
-                grads[name].astype(param.dtype), value, slots, lr[param.dtype], t[param.dtype]
-            )
-            if self.gradient_accumulation_steps:
-                new_params[name], new_slots[name] = self.accumulate(
-                    step, (new_params[name], new_slots[name]), (param, slots), raw[name]
+            if name not in grads:  # a None gradient: Keras skips the variable
+                new_params[name], new_slots[name] = self.without_gradient(
+                    step, param, slots, t[param.dtype]
                 )
+            else:
+                value = param
+                if self.decays(name):
+                    value = self.decay_weights(param, slots, lr[param.dtype])
+                new_params[name], new_slots[name] = self.update_variable(
+                    grads[name].astype(param.dtype), value, slots, lr[param.dtype], t[param.dtype]
+                )
+                if self.gradient_accumulation_steps:
+                    new_params[name], new_slots[name] = self.accumulate(
+                        step, (new_params[name], new_slots[name]), (param, slots), raw[name]
+                    )
             if self.use_ema:
                 new_params[name], average = self.average_weights(
                     new_params[name], slots["average"], updates_made

@@ -90,9 +90,10 @@ def dtype_name(array):
 def check_same_structure(grads, params, state=None):
     """``grads`` (and the optimizer ``state``) must match ``params`` key for key.
 
-    Each gradient is an array of its parameter's shape, not ``None`` (what
-    ``tape.gradient`` returns for a variable the loss does not use); each parameter
-    has a floating dtype, so that an update can keep it.
+    Each gradient is an array of its parameter's shape, or ``None`` (what
+    ``tape.gradient`` returns for a variable the loss does not reach: the optimizers
+    leave that parameter as it is, as Keras does), but not every one ``None``; each
+    parameter has a floating dtype, so that an update can keep it.
     """
     check_mapping("grads", grads)
     check_mapping("params", params)
@@ -111,11 +112,7 @@ def check_same_structure(grads, params, state=None):
             )
         grad = grads[key]
         if grad is None:
-            raise TypeError(
-                f"grads[{key!r}] is None: the loss does not depend on params[{key!r}] "
-                "(tape.gradient gives None for an unused variable). "
-                "Leave that parameter out of params, or pass zeros for its gradient."
-            )
+            continue
         if not hasattr(grad, "shape"):
             raise TypeError(
                 f"grads[{key!r}] is a {type(grad).__name__}: need an array of shape "
@@ -126,6 +123,11 @@ def check_same_structure(grads, params, state=None):
                 f"grads[{key!r}] has shape {tuple(grad.shape)}, "
                 f"but params[{key!r}] has shape {tuple(param.shape)}; they must match."
             )
+    if params and all(grads[key] is None for key in params):
+        raise ValueError(
+            f"Every gradient is None: the loss reaches none of params {list(params)}, "
+            "so there is nothing to update (Keras: 'No gradients provided for any variable')."
+        )
     if state is not None:
         check_state(state, params)
 

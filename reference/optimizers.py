@@ -21,6 +21,8 @@ One step does what Keras's ``BaseOptimizer.apply`` does, in Keras's order:
      except parameters matched by ``exclude_from_weight_decay``;
   5. the optimizer's own rule, one tensor at a time (``update_variable``);
   6. with ``use_ema``, the moving average of the weights (``average_weights``).
+A gradient may be ``None``, for a parameter the loss does not reach; as in Keras, that
+parameter and its slots are left as they are (``without_gradient``), with a warning.
 ``set_state`` starts a state from given slots and step count (a textbook's example).
 
 Hyperparameter names and defaults are Keras's, so ``get("adam")`` is
@@ -39,6 +41,7 @@ two in their own arithmetic.
 import inspect
 import math
 import re
+import warnings
 
 import numpy as np
 
@@ -132,8 +135,14 @@ class Optimizer:
 
         With ``gradient_accumulation_steps`` n, as Keras: ``state["step"]`` counts calls;
         every n-th call updates with the mean of the last n gradients (t counts those
-        updates), the others only add their gradient to the sum. The schedule sees calls."""
+        updates), the others only add their gradient to the sum. The schedule sees calls.
+
+        A gradient ``None`` (the loss does not reach that parameter) is Keras's skipped
+        variable (docs/conventions.md §2.10): the parameter and its slots stay as they are
+        (``without_gradient``), while the step count advances, the moving average moves
+        for every parameter, and a global clip norm is over the given gradients."""
         check_same_structure(grads, params, state)
+        grads, noise = given_gradients(grads, noise)
         step = state["step"]
         updates_made = self.updates_made(step)
         learning_rate = self.learning_rate_at(step)
@@ -143,20 +152,25 @@ class Optimizer:
         new_params, new_slots = {}, {}
         for name, param in params.items():
             slots = state["slots"][name]
-            value = param
-            if self.decays(name):
-                value = self.decay_weights(param, slots, lr[param.dtype])
-            new_params[name], new_slots[name] = self.update_variable(
-                np.asarray(grads[name]).astype(param.dtype, copy=False),
-                value,
-                slots,
-                lr[param.dtype],
-                updates_made + 1,
-            )
-            if self.gradient_accumulation_steps:
-                new_params[name], new_slots[name] = self.accumulate(
-                    step, (new_params[name], new_slots[name]), (param, slots), raw[name]
+            if name not in grads:  # a None gradient: Keras skips the variable
+                new_params[name], new_slots[name] = self.without_gradient(
+                    step, param, slots, updates_made + 1
                 )
+            else:
+                value = param
+                if self.decays(name):
+                    value = self.decay_weights(param, slots, lr[param.dtype])
+                new_params[name], new_slots[name] = self.update_variable(
+                    np.asarray(grads[name]).astype(param.dtype, copy=False),
+                    value,
+                    slots,
+                    lr[param.dtype],
+                    updates_made + 1,
+                )
+                if self.gradient_accumulation_steps:
+                    new_params[name], new_slots[name] = self.accumulate(
+                        step, (new_params[name], new_slots[name]), (param, slots), raw[name]
+                    )
             if self.use_ema:
                 new_params[name], average = self.average_weights(
                     new_params[name], slots["average"], updates_made
@@ -188,6 +202,20 @@ class Optimizer:
         return self.choose(
             (step + 1) % self.gradient_accumulation_steps == 0, (new_param, new_slots), kept
         )
+
+    def without_gradient(self, step, param, slots, t):
+        """``(θ, slots)`` of a parameter whose gradient is ``None``, as Keras leaves it: no
+        weight decay, no rule, θ and the slots unchanged (``slots_without_gradient``). With
+        gradient accumulation, an update call empties its sum, as Keras empties every sum
+        then: what it had accumulated is dropped. Operators only, so the twins inherit it."""
+        left = (param, self.slots_without_gradient(slots, t))
+        if self.gradient_accumulation_steps:
+            return self.accumulate(step, left, (param, slots), slots["accumulated_grad"] * 0)
+        return left
+
+    def slots_without_gradient(self, slots, t):
+        """The slots of a parameter that update t does not reach: unchanged (Nadam's move)."""
+        return slots
 
     def choose(self, condition, chosen, other):
         """``chosen`` if ``condition``, else ``other``: (θ, slots) pairs (twins: element-wise)."""
@@ -240,6 +268,23 @@ class Optimizer:
 
     def update_variable(self, grad, param, slots, lr, t):
         raise NotImplementedError
+
+
+def given_gradients(grads, noise=None):
+    """``grads`` without its ``None`` entries, and ``noise`` without theirs, with a warning
+    as Keras gives ("Gradients do not exist for variables [...] when minimizing the loss")."""
+    missing = [name for name, grad in grads.items() if grad is None]
+    if not missing:
+        return grads, noise
+    warnings.warn(
+        f"grads of {missing} are None: the loss does not reach those parameters, "
+        "so they and their optimizer slots are left as they are.",
+        stacklevel=3,
+    )
+    given = {name: grad for name, grad in grads.items() if grad is not None}
+    if noise is not None:
+        noise = {name: value for name, value in noise.items() if name not in missing}
+    return given, noise
 
 
 def _check_beta(name, value):
@@ -570,6 +615,15 @@ class Nadam(Optimizer):
             mu_product = slots["mu_product"]
         new = {"momentum": momentum, "velocity": velocity, "mu_product": mu_product}
         return param - lr * momentum_hat / (np.sqrt(velocity_hat) + self.epsilon), new
+
+    def slots_without_gradient(self, slots, t):
+        """Keras keeps one Π for all variables and moves it at every update, so a tensor
+        the loss does not reach still moves its copy: Π_t = Π_{t−1} μ_t. Operators only,
+        so the twins inherit it."""
+        if self.convention != "keras":
+            return slots
+        mu_t = self.beta_1 * (1 - 0.5 * 0.96**t)
+        return {**slots, "mu_product": slots["mu_product"] * mu_t}
 
 
 class Ftrl(Optimizer):

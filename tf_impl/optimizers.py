@@ -64,9 +64,11 @@ class Optimizer:
         """One step; every new value is computed before the first assignment.
 
         So an update that fails part-way (an error in one tensor's rule) leaves every
-        variable, slot and the step count as they were.
+        variable, slot and the step count as they were. A ``None`` gradient: the oracle's
+        rule (its ``update`` docstring), here as elsewhere.
         """
         check_same_structure(grads, params, state)
+        grads, noise = reference.given_gradients(grads, noise)
         step = state["step"]
         updates_made = self.updates_made(step)
         learning_rate = self.learning_rate_at(step)
@@ -79,14 +81,17 @@ class Optimizer:
         for name, param in params.items():
             slots = {slot: variable.value() for slot, variable in state["slots"][name].items()}
             value = param.value()
-            if self.decays(name):
-                value = self.decay_weights(value, slots, lr[param.dtype])
-            new[name] = self.update_variable(
-                tf.cast(grads[name], param.dtype), value, slots, lr[param.dtype], t[param.dtype]
-            )
-            if self.gradient_accumulation_steps:
-                grad = tf.cast(raw[name], param.dtype)
-                new[name] = self.accumulate(step, new[name], (param.value(), slots), grad)
+            if name not in grads:  # a None gradient: Keras skips the variable
+                new[name] = self.without_gradient(step, value, slots, t[param.dtype])
+            else:
+                if self.decays(name):
+                    value = self.decay_weights(value, slots, lr[param.dtype])
+                new[name] = self.update_variable(
+                    tf.cast(grads[name], param.dtype), value, slots, lr[param.dtype], t[param.dtype]
+                )
+                if self.gradient_accumulation_steps:
+                    grad = tf.cast(raw[name], param.dtype)
+                    new[name] = self.accumulate(step, new[name], (param.value(), slots), grad)
             if self.use_ema:
                 average = slots["average"]
                 new_value, average = self.average_weights(new[name][0], average, updates_made)
