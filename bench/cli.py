@@ -152,11 +152,10 @@ def _check_memory(batch_sizes, hidden, steps_per_call, replicas):
         )
 
 
-def _check_layer_model_options(model_name, defaulted, breakdown, replicas):
+def _check_layer_model_options(model_name, defaulted, replicas):
     """The options that belong to the MLP alone, refused for a layer model."""
     for option, given in (
         ("--hidden", not defaulted("hidden")),
-        ("--breakdown", breakdown),
         ("--replicas", bool(replicas)),
     ):
         if given:
@@ -265,8 +264,9 @@ def _check_replicas(replicas):
 @click.option(
     "--breakdown",
     is_flag=True,
-    help="Also split each step into overhead, forward, backward and update, "
-    "and time its matmuls alone: where the time goes.",
+    help="Where the time goes. MLP: also split each step into overhead, forward, backward "
+    "and update, and time its matmuls alone. Layer models (--model cnn, ...): time each "
+    "layer's forward and backward alone, per mode.",
 )
 @click.option(
     "--replicas",
@@ -333,7 +333,7 @@ def bench(
         return context.get_parameter_source(name) == click.core.ParameterSource.DEFAULT
 
     if model_name != "mlp":
-        _check_layer_model_options(model_name, defaulted, breakdown, replicas)
+        _check_layer_model_options(model_name, defaulted, replicas)
         if defaulted("batch_sizes"):
             batch_sizes = MODEL_BATCH_SIZES
 
@@ -383,7 +383,7 @@ def bench(
         "steps_per_call": (1,) if quick and defaulted("steps_per_call") else tuple(steps_per_call),
         "update_optimizers": tuple(optimizer_names) if updates else (),
         "replicas": tuple(replicas),
-        "breakdown": breakdown,
+        "breakdown": breakdown and model_name == "mlp",  # a layer model's: _print_layer_times
         "model": model_name,
     }
     config = Config.quick(**settings) if quick else Config(**settings)
@@ -411,6 +411,8 @@ def bench(
                 paired = paired_ratios(optimizer_names, rounds=config.rounds * 3)
         except KeyboardInterrupt:
             run.interrupted = True
+    if breakdown and model_name != "mlp" and run.complete:
+        _print_layer_times(model_name, config, report.device_peaks(data["benchmarks"]), console)
     update = report.update_table(data, paired)
     if update is not None:
         console.print(update)
@@ -449,6 +451,24 @@ def _print_step_tables(rows, console):
                 "  CPU only: the R logical devices share the same cores, so these numbers show "
                 "the overhead of data parallelism, not a speed-up."
             )
+
+
+def _print_layer_times(model_name, config, peaks, console):
+    """``--breakdown`` for a layer model: each layer's forward and backward alone, per mode,
+    against the CPU's matmul peak measured by the run (``peaks``: ``report.device_peaks``)."""
+    from bench import layer_times, machine, report
+
+    modes = [mode for mode in config.backend_modes if mode in layer_times.MODES]
+    if "cpu" in peaks:
+        peak = peaks["cpu"][0]
+    else:  # the run timed no CPU case
+        with console.status("measuring the matmul peak…"):
+            frameworks = {backends.FRAMEWORK[mode] for mode in modes}
+            peak = max(machine.matmul_peak_gflops(framework) for framework in frameworks)
+    for batch_size in config.batch_sizes:
+        with console.status(f"timing each layer of --model {model_name} at B={batch_size}…"):
+            rows = layer_times.layer_times(model_name, batch_size, modes, config.rounds)
+        console.print(report.layer_table(model_name, batch_size, rows, peak))
 
 
 def _end_of_run(run, json_path, write_error):

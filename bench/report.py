@@ -305,6 +305,34 @@ def breakdown_table(rows):
     return table
 
 
+def layer_table(model, batch_size, rows, peak_gflops):
+    """``bench.layer_times``'s rows: each layer's forward and backward alone, in ms per mode,
+    with (in brackets) its matmul FLOPs' share of the measured matmul peak."""
+    modes = list(rows[0]["seconds"])
+    table = Table(
+        title=f"--model {model}, B={batch_size}: each layer's forward and backward alone, "
+        f"ms (% of the {peak_gflops:.0f} GFLOP/s matmul peak)",
+        title_justify="left",
+    )
+    for column in ("layer", "output", "MFLOP", *modes):
+        table.add_column(column, justify="left" if column in ("layer", "output") else "right")
+
+    def cells(flops, seconds):
+        for mode in modes:
+            share = f" ({flops / seconds[mode] / 1e9 / peak_gflops:.0%})" if flops else ""
+            yield f"{seconds[mode] * 1e3:.2f}{share}"
+
+    for row in rows:
+        megaflops = f"{row['flops'] / 1e6:.0f}" if row["flops"] else "—"
+        output = "×".join(str(size) for size in row["output"])
+        table.add_row(row["name"], output, megaflops, *cells(row["flops"], row["seconds"]))
+    total_flops = sum(row["flops"] for row in rows)
+    totals = {mode: sum(row["seconds"][mode] for row in rows) for mode in modes}
+    table.add_section()
+    table.add_row("all layers", "", f"{total_flops / 1e6:.0f}", *cells(total_flops, totals))
+    return table
+
+
 def _model_size(row):
     return f"H={row['hidden']}" if row["model"] == "mlp" else row["model"]
 

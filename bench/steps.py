@@ -91,32 +91,38 @@ def flops_per_step(sizes, batch_size):
 
 
 def model_flops_per_step(input_shape, specs, batch_size):
-    """Multiply-adds × 2 of a layer model's step, counting its matrix products alone:
-    each Conv2D (out_h · out_w · filters · kh · kw · in_channels per example, the im2col
-    matmul) and each Dense (in · units). Forward, kernel gradient and input gradient make
-    ×3, except the first layer's input gradient (the data needs none): ×2, the rule of
-    ``flops_per_step``. Pooling, batch norm, activations and the update are left out: they
-    are O(activations), not O(activations × kernel)."""
-    flops = 0
+    """Multiply-adds × 2 of a layer model's step, counting its matrix products alone: the sum
+    of ``layer_flops`` over the layers."""
     shapes = reference_model.input_shapes(specs, input_shape)
-    for i, ((kind, config), shape) in enumerate(zip(specs, shapes, strict=True)):
-        if kind == "dense":
-            multiply_adds = shape[-1] * config["units"]
-        elif kind == "conv2d":
-            out_shape = _output_shape(specs[i : i + 1], shape)
-            multiply_adds = np.prod(out_shape) * np.prod(_kernel_size(config)) * shape[-1]
-        elif kind in model_sequences.RECURRENT_KINDS:  # x_t W and h U at every step
-            units = config["units"]
-            gates = model_sequences.GATE_BLOCKS[kind] * units
-            multiply_adds = shape[0] * (shape[-1] + units) * gates
-        elif kind == "multi_head_attention":  # 4 projections, then scores and weighted sum
-            steps, width = shape
-            heads_width = config["num_heads"] * config["key_dim"]
-            multiply_adds = 4 * steps * width * heads_width + 2 * steps * steps * heads_width
-        else:
-            continue
-        flops += (2 if i == 0 else 3) * 2 * batch_size * int(multiply_adds)
-    return flops
+    return sum(
+        layer_flops(kind, config, shape, batch_size, first=i == 0)
+        for i, ((kind, config), shape) in enumerate(zip(specs, shapes, strict=True))
+    )
+
+
+def layer_flops(kind, config, input_shape, batch_size, first=False):
+    """Multiply-adds × 2 of one layer's forward and backward, its matrix products alone:
+    a Conv2D's im2col matmul (out_h · out_w · filters · kh · kw · in_channels per example),
+    a Dense's (in · units), a recurrent layer's x_t W and h U at every step, attention's
+    projections, scores and weighted sum. Forward, kernel gradient and input gradient make
+    ×3, except for the first layer, whose input (the data) needs no gradient: ×2, the rule
+    of ``flops_per_step``. Pooling, batch norm, activations and the update count 0: they are
+    O(activations), not O(activations × kernel)."""
+    if kind == "dense":
+        multiply_adds = input_shape[-1] * config["units"]
+    elif kind == "conv2d":
+        out_shape = _output_shape([(kind, config)], input_shape)
+        multiply_adds = np.prod(out_shape) * np.prod(_kernel_size(config)) * input_shape[-1]
+    elif kind in model_sequences.RECURRENT_KINDS:
+        gates = model_sequences.GATE_BLOCKS[kind] * config["units"]
+        multiply_adds = input_shape[0] * (input_shape[-1] + config["units"]) * gates
+    elif kind == "multi_head_attention":
+        steps, width = input_shape
+        heads_width = config["num_heads"] * config["key_dim"]
+        multiply_adds = 4 * steps * width * heads_width + 2 * steps * steps * heads_width
+    else:
+        return 0
+    return (2 if first else 3) * 2 * batch_size * int(multiply_adds)
 
 
 def _kernel_size(config):
@@ -184,7 +190,7 @@ def build(case):
     )
     x, y = step.on_device(*data(case))
     if steps.package == "reference":
-        return Step(_blas_threads_limited(lambda: float(step(x, y))))
+        return Step(limit_blas_threads(lambda: float(step(x, y))))
     return Step(lambda: float(step(x, y)), lambda: step.trace_count)
 
 
@@ -195,7 +201,7 @@ def build(case):
 NUMPY_BLAS_THREADS = 1
 
 
-def _blas_threads_limited(run):
+def limit_blas_threads(run):
     """``run`` with NumPy's BLAS on ``NUMPY_BLAS_THREADS`` threads while it runs (3 µs a call)."""
     if NUMPY_BLAS_THREADS is None:
         return run

@@ -49,7 +49,6 @@ def test_a_layer_model_grid_ignores_hidden_and_has_no_data_parallel_cases():
     [
         (["--model", "resnet"], "'resnet' is not one of"),
         (["--model", "cnn", "--hidden", "8"], "--hidden belongs to the MLP"),
-        (["--model", "cnn", "--breakdown"], "--breakdown belongs to the MLP"),
         (["--model", "cnn", "--replicas", "2"], "--replicas belongs to the MLP"),
     ],
 )
@@ -102,4 +101,35 @@ def test_numpy_cases_run_with_the_benchmarks_blas_threads():
     def blas_threads():
         return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
 
-    assert steps._blas_threads_limited(blas_threads)() == {steps.NUMPY_BLAS_THREADS}
+    assert steps.limit_blas_threads(blas_threads)() == {steps.NUMPY_BLAS_THREADS}
+
+
+def test_each_layers_flops_add_up_to_the_models():
+    input_shape, specs = steps.Case("numpy", "cpu", "adam", 8, 64, model="cnn").preset
+    shapes = steps.reference_model.input_shapes(specs, input_shape)
+    per_layer = [
+        steps.layer_flops(kind, config, shape, 8, first=i == 0)
+        for i, ((kind, config), shape) in enumerate(zip(specs, shapes, strict=True))
+    ]
+    assert per_layer[0] == 2 * 2 * 8 * 26 * 26 * 32 * 3 * 3 * 1  # conv 1, no input gradient
+    assert per_layer[1] == 0  # max pooling has no matmul
+    assert sum(per_layer) == steps.model_flops_per_step(input_shape, specs, 8)
+
+
+def test_layer_breakdown_times_every_layer_in_every_mode():
+    """``--breakdown`` for a layer model: one row per layer, each mode timed, in a table."""
+    from rich.console import Console
+
+    from bench import layer_times, report
+
+    modes = ("numpy", "tf-eager", "jax-jit")
+    rows = layer_times.layer_times("cnn", 2, modes, rounds=1)
+    _, specs = steps.PRESETS["mnist_cnn"]
+    assert [row["name"] for row in rows] == steps.reference_model.layer_names(specs)
+    assert [row["output"] for row in rows[:2]] == [(26, 26, 32), (13, 13, 32)]
+    for row in rows:
+        assert set(row["seconds"]) == set(modes) and min(row["seconds"].values()) > 0
+    console = Console(width=200, record=True)
+    console.print(report.layer_table("cnn", 2, rows, peak_gflops=10.0))
+    text = console.export_text()
+    assert "conv2d_0" in text and "all layers" in text and "%)" in text
