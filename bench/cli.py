@@ -259,7 +259,8 @@ def _check_replicas(replicas):
 @click.option(
     "--updates",
     is_flag=True,
-    help="Also time the optimizer update alone: tf_impl vs Keras, jax_impl vs optax.",
+    help="Also time the optimizer update alone: tf_impl vs Keras, jax_impl vs optax; "
+    "optax's own optimizers (adabelief, yogi, ...) are timed here only.",
 )
 @click.option(
     "--breakdown",
@@ -322,7 +323,16 @@ def bench(
     from bench.config import Config
 
     console = _console()
-    _check_optimizers(optimizer_names)
+    _check_optimizers(
+        optimizer_names, reference_optimizers.NAMES + reference_optimizers.OPTAX_NAMES
+    )
+    optax_only = [name for name in optimizer_names if name in reference_optimizers.OPTAX_NAMES]
+    if optax_only and not updates:
+        raise click.BadParameter(
+            f"{', '.join(optax_only)}: optax's optimizers are timed by --updates alone "
+            "(the step cases are Keras's): add --updates.",
+            param_hint="--optimizer",
+        )
     optimizer_names, batch_sizes, hidden, steps_per_call, replicas = (  # given twice: timed once
         tuple(dict.fromkeys(values))
         for values in (optimizer_names, batch_sizes, hidden, steps_per_call, replicas)
@@ -377,7 +387,7 @@ def bench(
     settings = {
         "backend_modes": tuple(modes_chosen),
         "device": device,
-        "optimizers": tuple(optimizer_names),
+        "optimizers": tuple(n for n in optimizer_names if n in reference_optimizers.NAMES),
         "batch_sizes": tuple(batch_sizes),
         "hidden": tuple(hidden),
         "steps_per_call": (1,) if quick and defaulted("steps_per_call") else tuple(steps_per_call),

@@ -8,6 +8,7 @@ from rich.table import Table
 
 from bench.backends import DATA_PARALLEL
 from bench.steps import MODELS
+from bench.updates import KERAS_NAMES
 
 
 class ReportError(ValueError):
@@ -345,7 +346,8 @@ def update_table(data, paired=None):
     """tf_impl vs keras.optimizers and jax_impl vs optax, per optimizer (µs per update).
 
     ``paired`` adds the ratios measured with alternating calls (``updates.paired_ratios``),
-    which machine drift cannot bias; the plain ratios come from back-to-back runs.
+    which machine drift cannot bias; the plain ratios come from back-to-back runs. optax's
+    own optimizers say "no Keras twin" where Keras's would be.
     """
     times = defaultdict(dict)
     for bench in data["benchmarks"]:
@@ -368,24 +370,26 @@ def update_table(data, paired=None):
     ):
         table.add_column(column, justify="left" if column == "optimizer" else "right")
     for optimizer, row in sorted(times.items()):
+        # "—" where a run is missing; this where Keras has no such optimizer to run.
+        keras_absent = "—" if optimizer in KERAS_NAMES else "no Keras twin"
 
-        def cell(name, row=row):
-            return f"{row[name]:.0f}" if name in row else "—"
+        def cell(name, row=row, absent="—"):
+            return f"{row[name]:.0f}" if name in row else absent
 
-        def ratio(a, b, row=row):
-            return f"{row[a] / row[b]:.2f}" if a in row and b in row else "—"
+        def ratio(a, b, row=row, absent="—"):
+            return f"{row[a] / row[b]:.2f}" if a in row and b in row else absent
 
         table.add_row(
             optimizer,
             cell("tf_impl"),
-            cell("keras"),
-            ratio("tf_impl", "keras"),
+            cell("keras", absent=keras_absent),
+            ratio("tf_impl", "keras", absent=keras_absent),
             cell("jax_impl"),
             cell("optax"),
             ratio("jax_impl", "optax"),
             *(
                 [
-                    _paired(paired, optimizer, "tf_impl/keras"),
+                    _paired(paired, optimizer, "tf_impl/keras", keras_absent),
                     _paired(paired, optimizer, "jax_impl/optax"),
                 ]
                 if paired
@@ -395,9 +399,9 @@ def update_table(data, paired=None):
     return table
 
 
-def _paired(paired, optimizer, pair):
+def _paired(paired, optimizer, pair, absent="—"):
     value = paired.get(optimizer, {}).get(pair)
-    return "—" if value is None else f"{value:.2f}"
+    return absent if value is None else f"{value:.2f}"
 
 
 def compare_table(old, new):
