@@ -263,6 +263,24 @@ def test_the_skipped_parameter_and_its_slots_stay_as_they_are(backend):
         assert not np.allclose(np.asarray(params["w"]), START["w"])
 
 
+@pytest.mark.parametrize("name", reference_optimizers.NAMES + reference_optimizers.OPTAX_NAMES)
+def test_every_optimizer_leaves_the_skipped_parameter(name):
+    """The rule is the base class's, so every optimizer, optax's too, inherits it; noisy SGD
+    takes its noise for every parameter and uses the given ones'."""
+    optimizer = reference_optimizers.get(name)
+    params = {key: value.copy() for key, value in START.items()}
+    state = optimizer.init(params)
+    grads = {"w": np.ones(3), "u": None, "b": np.ones(2)}
+    noise = {key: np.full(value.shape, 0.5) for key, value in START.items()}
+    for _ in range(2):
+        params, state = optimizer.update(grads, state, params, loss=1.0, noise=noise)
+    np.testing.assert_array_equal(params["u"], START["u"])
+    for slot, value in optimizer.init(START)["slots"]["u"].items():
+        if slot != "mu_product":  # Nadam's Π moves (docs/conventions.md §2.10)
+            np.testing.assert_array_equal(state["slots"]["u"][slot], value)
+    assert not np.array_equal(params["w"], START["w"])
+
+
 @pytest.mark.parametrize("backend", ["reference", "tf_impl", "jax_impl"])
 def test_each_backend_warns_naming_the_parameters(backend):
     import jax
