@@ -234,7 +234,8 @@ class Rprop(keras_optimizers.Optimizer, reference.Rprop):
 
     def init_slots(self, param):
         return {
-            "step_size": tf.fill(tf.shape(param), tf.cast(self.learning_rate, param.dtype)),
+            # tf.constant, not tf.cast: a Python float would pass through float32 first
+            "step_size": tf.fill(tf.shape(param), tf.constant(self.learning_rate, param.dtype)),
             "previous_step": tf.zeros_like(param),
         }
 
