@@ -538,12 +538,15 @@ OPTAX_CASES |= _by_id(
         {"learning_rate": LR, "nesterov": True},
         optax=lambda optax: optax.radam(LR, nesterov=True),
     ),
+    # Rprop steps by the gradient's sign whatever its size: with steps up to 2^-5 the loss
+    # reached 1e-6 by step 30, the gradients rounding noise whose signs differ between
+    # backends (tf_impl parted at step 47). Steps up to 2^-8 keep the loss above 0.009.
     OptimizerCase(
         "rprop",
         "rprop",
-        {"learning_rate": 2.0**-8, "eta_minus": 0.25, "eta_plus": 1.5, "max_step_size": 2.0**-5},
+        {"learning_rate": 2.0**-10, "eta_minus": 0.25, "eta_plus": 1.5, "max_step_size": 2.0**-8},
         optax=lambda optax: optax.rprop(
-            2.0**-8, eta_minus=0.25, eta_plus=1.5, max_step_size=2.0**-5
+            2.0**-10, eta_minus=0.25, eta_plus=1.5, max_step_size=2.0**-8
         ),
     ),
     OptimizerCase(

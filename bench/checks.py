@@ -9,36 +9,64 @@ step as they run, so memory stays that of one step however many steps are asked 
 from rich.progress import Progress
 from rich.table import Table
 
-from bench import trajectories
-from bench.cases import CASES, OPTAX_CASES
+from bench import backends, trajectories
+from bench.cases import CASES, EXTRA_INPUT_CASES, OPTAX_CASES
 from bench.metrics import NonFiniteError, worst_difference
 from bench.tolerances import tolerance
+from reference.optimizers import OPTAX_NAMES
+
+# What each case is run on. Keras's optimizers: tf_impl, jax_impl and Keras. The optimizers
+# optax ships and Keras lacks (and optax's names for Keras forms): tf_impl, jax_impl and
+# optax. The oracle's optax forms of Keras's optimizers: optax. optax in float64 only.
+_OPTAX_OPTIMIZER_CASES = {
+    case_id: case for case_id, case in OPTAX_CASES.items() if case.optimizer in OPTAX_NAMES
+} | EXTRA_INPUT_CASES
+_KERAS_OPTIMIZER_OPTAX_FORMS = {
+    case_id: case for case_id, case in OPTAX_CASES.items() if case.optimizer not in OPTAX_NAMES
+}
+GROUPS = (
+    (CASES, ("tf", "jax", "keras")),
+    (_OPTAX_OPTIMIZER_CASES, ("tf", "jax", "optax")),
+    (_KERAS_OPTIMIZER_OPTAX_FORMS, ("optax",)),
+)
+
+
+def _can_run(case, backend, dtype):
+    if backend == "optax" and dtype != "float64":
+        return False
+    # Noisy SGD's noise is optax's draws (trajectories.noise_draws), on every backend.
+    return case.optimizer != "noisy_sgd" or backends.installed("optax")
 
 
 def comparisons(names, backends_, dtype):
-    """``(case, backend)`` for everything to compare; optax only in float64."""
-    todo = [
+    """``(case, backend)`` for everything to compare, case by case (``GROUPS``)."""
+    return [
         (case, backend)
-        for case in CASES.values()
+        for cases, compared_on in GROUPS
+        for case in cases.values()
         if case.optimizer in names
-        for backend in backends_
-        if backend in ("tf", "jax", "keras")
+        for backend in compared_on
+        if backend in backends_ and _can_run(case, backend, dtype)
     ]
-    if "optax" in backends_ and dtype == "float64":
-        todo += [(case, "optax") for case in OPTAX_CASES.values() if case.optimizer in names]
-    return todo
 
 
 def nothing_to_check(names, backends_, dtype):
-    """Why ``comparisons`` is empty, in one line."""
+    """Why ``comparisons`` is empty, in one line: what each chosen backend lacks."""
     if not backends_:
         return "none of the chosen backends is installed"
-    if dtype != "float64":
-        return "optax is compared with the oracle in float64 only"
-    if "optax" not in backends_:  # the optimizers Keras lacks have optax cases only
-        return f"{', '.join(names)}: compared with optax only here; add --backend optax"
-    covered = sorted({case.optimizer for case in OPTAX_CASES.values()})
-    return f"optax has no case for {', '.join(names)} (it has {', '.join(covered)})"
+    asked = ", ".join(names)
+    reasons = []
+    for backend in backends_:
+        if backend == "optax" and dtype != "float64":
+            reasons.append("optax is compared with the oracle in float64 only")
+        elif backend == "optax":
+            covered = sorted({case.optimizer for cases, _ in GROUPS[1:] for case in cases.values()})
+            reasons.append(f"optax has no case for {asked} (it has {', '.join(covered)})")
+        elif backend == "keras":
+            reasons.append(f"keras has no case for {asked}: Keras ships no optimizer of that name")
+        else:  # every optimizer has tf and jax cases; noisy SGD's noise needs optax
+            reasons.append("noisy_sgd's noise is optax's draws, and optax is not installed")
+    return "; ".join(dict.fromkeys(reasons))
 
 
 def compare(case, backend, dtype="float64", steps=None):

@@ -5,7 +5,9 @@ jax_impl) are ``bench.cases.OPTAX_CASES``, run by tests/test_reference_vs_optax.
 ``gdkit check``. Here: tf_impl against the oracle, teacher-forced (each step from the
 oracle's parameters and gradient, eager and ``tf.function``); the two optimizers that
 need more than gradients (Polyak SGD: ``loss=``, noisy SGD: ``noise=``) over 100 steps
-in all four; the names and the new ``update`` keywords.
+against optax, on ``bench.trajectories``'s loop (``gdkit check`` runs the same, tf_impl's
+and jax_impl's trajectories against the oracle's too); the names and the new ``update``
+keywords.
 """
 
 import jax
@@ -16,8 +18,8 @@ import pytest
 
 from bench import tolerances
 from bench.cases import EXTRA_INPUT_CASES, OPTAX_CASES
-from bench.metrics import max_relative_difference
-from bench.trajectories import problem
+from bench.metrics import max_relative_difference, worst_difference
+from bench.trajectories import jax_trajectory, optax_trajectory, oracle_trajectory, problem
 from jax_impl import optax_optimizers as jax_optax_optimizers
 from jax_impl import optimizers as jax_optimizers
 from reference import mlp
@@ -104,55 +106,18 @@ def test_single_steps_match_optax_teacher_forced_float64(case_id):
     assert worst["jax_impl"] <= tolerances.OPTAX_NEW
 
 
-def _optax_noise(state, grads):
-    """The standard normal draws optax's ``noisy_sgd`` adds at this step, from its own key."""
-    if not hasattr(state[0], "rng_key"):
-        return {name: np.zeros_like(grad) for name, grad in grads.items()}  # not noisy_sgd
-    _, sample_key = jax.random.split(state[0].rng_key)
-    return optax.tree.random_like(sample_key, grads, jax.random.normal)
-
-
 @pytest.mark.parametrize("case_id", list(EXTRA_INPUT_CASES))
 def test_extra_input_optimizers_match_optax_float64_100_steps(case_id):
-    """Oracle, jax_impl (jitted) and optax, each from its own previous parameters, with the
-    oracle's loss and gradient at them and optax's own noise draws."""
+    """The oracle and jax_impl (jitted) against optax, each from its own parameters with its
+    own loss, all given optax's noise draws (``bench.trajectories``, as ``gdkit check``)."""
     case = EXTRA_INPUT_CASES[case_id]
-    start, x, y = problem()
-    oracle = reference_optimizers.get(case.optimizer, **case.hyperparameters)
-    oracle_params, oracle_state = start, oracle.init(start)
-    worst = {"the oracle": 0.0, "jax_impl": 0.0}
-    with jax.enable_x64(True):
-        transform = case.optax(optax)
-        optax_params = {k: jnp.asarray(v) for k, v in start.items()}
-        optax_state = transform.init(optax_params)
-        ours = jax_optimizers.get(case.optimizer, **case.hyperparameters)
-        jax_params, jax_state = optax_params, ours.init(optax_params)
-        optax_update = jax.jit(transform.update)
-        jax_update = jax.jit(ours.update)
-        for _ in range(STEPS):
-            loss, grads = mlp.loss_and_grads(
-                {k: np.asarray(v) for k, v in optax_params.items()}, x, y
-            )
-            noise = {k: np.asarray(v) for k, v in _optax_noise(optax_state, grads).items()}
-            updates, optax_state = optax_update(grads, optax_state, optax_params, value=loss)
-            optax_params = optax.apply_updates(optax_params, updates)
-            o_loss, o_grads = mlp.loss_and_grads(oracle_params, x, y)
-            oracle_params, oracle_state = oracle.update(
-                o_grads, oracle_state, oracle_params, loss=o_loss, noise=noise
-            )
-            j_loss, j_grads = mlp.loss_and_grads(
-                {k: np.asarray(v) for k, v in jax_params.items()}, x, y
-            )
-            jax_params, jax_state = jax_update(
-                j_grads, jax_state, jax_params, loss=j_loss, noise=noise
-            )
-            expected = {k: np.asarray(v) for k, v in optax_params.items()}
-            for name, got in (("the oracle", oracle_params), ("jax_impl", jax_params)):
-                got = {k: np.asarray(v) for k, v in got.items()}
-                difference = max_relative_difference(got, expected, sides=(name, "optax"))
-                worst[name] = max(worst[name], difference)
-    assert worst["the oracle"] <= tolerances.OPTAX_NEW
-    assert worst["jax_impl"] <= tolerances.OPTAX_NEW
+    by_optax = list(optax_trajectory(case, STEPS))
+    for side, trajectory in (
+        ("the oracle", oracle_trajectory(case, STEPS)),
+        ("jax_impl", jax_trajectory(case, STEPS)),
+    ):
+        difference = worst_difference(trajectory, by_optax, sides=(side, "optax"))
+        assert difference <= tolerances.OPTAX_NEW, side
 
 
 def test_each_backend_finds_every_optax_name():
