@@ -589,7 +589,7 @@ OPTAX_CASES |= _by_id(
 )
 
 # The two that need more than gradients: their ``update`` takes ``loss=`` (Polyak SGD) or
-# ``noise=`` (noisy SGD), so they run in tests/test_optax_optimizers.py's own loop.
+# ``noise=`` (noisy SGD), which bench.trajectories gives every backend.
 EXTRA_INPUT_CASES = _by_id(
     OptimizerCase(
         "polyak_sgd",

@@ -655,7 +655,7 @@ def check(optimizer_names, backends_, dtype, steps, as_json):
     """
     from bench import checks
 
-    checked = reference_optimizers.NAMES + reference_optimizers.OPTAX_NAMES  # optax's: vs optax
+    checked = reference_optimizers.NAMES + reference_optimizers.OPTAX_NAMES
     names = _check_optimizers(optimizer_names, checked) or checked
     chosen = ("tf", "jax", "keras", "optax") if "all" in backends_ else backends_
     available = [b for b in chosen if backends.installed(backends.FRAMEWORK[b])]
