@@ -9,11 +9,18 @@ from click.testing import CliRunner
 from bench import tolerances
 from bench.cli import main
 from bench.demos import NAMES, deep_nets, module
+from bench.demos import optimizers as optimizers_demo
 from reference import gradcheck, mlp, model
+from reference import optimizers as reference_optimizers
 
 # The fast runs on the oracle; TensorFlow and JAX go through the CLI in tests/test_lessons.py.
 BACKEND = "numpy"
 GRADCHECK_TOLERANCE = tolerances.GRADCHECK
+# Polyak and noisy SGD in float64 on the bowl, tf and jax against the oracle, 15 steps:
+# a few roundings (measured ≤ 3.4e-15). Not longer: Polyak's step on the bowl amplifies
+# a rounding about tenfold every few steps (jax, 50 steps: 7.9e-7).
+PATH_TOLERANCE = 1e-12
+PATH_STEPS = 15
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -35,6 +42,33 @@ def test_the_convolution_claims_hold_in_jax():
     """Its TensorFlow run is LESSONS.md's command (tests/test_lessons.py), the default backend."""
     result = module("convolution").run(backend="jax", seed=0, fast=True)
     assert all(result.claims.values()), result.claims
+
+
+def test_the_optimizers_demo_has_every_optimizer_gdkit_has():
+    names = {name for name, _ in optimizers_demo.OPTIMIZERS.values()}
+    assert names == set(reference_optimizers.NAMES + reference_optimizers.OPTAX_NAMES)
+    assert set(optimizers_demo.DRAWN_OTHERS) <= set(optimizers_demo.OTHERS)
+
+
+@pytest.mark.parametrize("label", list(optimizers_demo.OTHERS))
+def test_each_optimizer_of_the_table_takes_its_first_steps(label):
+    """The fast run draws only some; the full run's table has every one of these."""
+    name, hyper = optimizers_demo.OTHERS[label]
+    for landscape in optimizers_demo.LANDSCAPES:
+        path = optimizers_demo.landscape_path(BACKEND, name, hyper, landscape, 3, seed=0)
+        assert path.shape == (4, 2) and np.isfinite(path).all() and np.ptp(path[:, 0]) > 0
+
+
+@pytest.mark.parametrize("name", ["polyak_sgd", "noisy_sgd"])
+@pytest.mark.parametrize("backend", ["tf", "jax"])
+def test_the_loss_and_noise_inputs_reach_every_backend_alike(name, backend):
+    hyper = {"polyak_sgd": {}, "noisy_sgd": {"learning_rate": 1e-2}}[name]
+    paths = [
+        optimizers_demo.landscape_path(b, name, hyper, "ill-conditioned", PATH_STEPS, seed=0)
+        for b in ("numpy", backend)
+    ]
+    assert np.ptp(paths[0][:, 0]) > 0.1  # it moves: the inputs are used
+    np.testing.assert_allclose(paths[1], paths[0], rtol=0, atol=PATH_TOLERANCE)
 
 
 def test_the_residual_nets_backward_walk_passes_gradcheck():

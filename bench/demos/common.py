@@ -70,22 +70,34 @@ def load_data(name="digits", seed=0):
     return _standardise(x_train, mean, std), y_train, _standardise(x_val, mean, std), y_val
 
 
-def optimizer_path(backend, name, hyper, gradient, start, steps):
+def optimizer_path(backend, name, hyper, gradient, start, steps, loss=None, noise=None):
     """Points visited by optimizer ``name`` of ``backend`` from ``start`` on a landscape.
 
     ``gradient(point) -> array`` is the landscape's gradient in NumPy; the backend's
-    optimizer makes each update.
+    optimizer makes each update. For the optimizers that need more than gradients:
+    ``loss(point) -> value``, the landscape itself, becomes ``update(..., loss=)`` (Polyak
+    SGD), and ``noise[step]``, draws shaped like ``start``, ``update(..., noise=)`` (noisy SGD).
     """
     start = np.asarray(start, np.float64)
     path = [start]
+
+    def extra_inputs(step):
+        extra = {}
+        if loss is not None:
+            extra["loss"] = np.float64(loss(path[-1]))
+        if noise is not None:
+            extra["noise"] = {"x": np.asarray(noise[step], np.float64)}
+        return extra
+
     if backend == "numpy":
         from reference import optimizers
 
         optimizer = optimizers.get(name, **hyper)
         params = {"x": start}
         state = optimizer.init(params)
-        for _ in range(steps):
-            params, state = optimizer.update({"x": gradient(params["x"])}, state, params)
+        for step in range(steps):
+            grads = {"x": gradient(params["x"])}
+            params, state = optimizer.update(grads, state, params, **extra_inputs(step))
             path.append(params["x"])
     elif backend == "tf":
         tf = backends.tensorflow()
@@ -95,9 +107,12 @@ def optimizer_path(backend, name, hyper, gradient, start, steps):
         optimizer = optimizers.get(name, **hyper)
         params = {"x": tf.Variable(start)}
         state = optimizer.init(params)
-        update = tf.function(lambda g: optimizer.update({"x": g}, state, params)[0]["x"].value())
-        for _ in range(steps):
-            path.append(update(tf.constant(gradient(path[-1]))).numpy())
+        update = tf.function(
+            lambda g, extra: optimizer.update({"x": g}, state, params, **extra)[0]["x"].value()
+        )
+        for step in range(steps):
+            extra = tf.nest.map_structure(tf.constant, extra_inputs(step))
+            path.append(update(tf.constant(gradient(path[-1])), extra).numpy())
     else:
         import jax
         import jax.numpy as jnp
@@ -108,9 +123,10 @@ def optimizer_path(backend, name, hyper, gradient, start, steps):
             optimizer = optimizers.get(name, **hyper)
             params = {"x": jnp.asarray(start)}
             state = optimizer.init(params)
-            update = jax.jit(lambda g, s, p: optimizer.update({"x": g}, s, p))
-            for _ in range(steps):
-                params, state = update(jnp.asarray(gradient(path[-1])), state, params)
+            update = jax.jit(lambda g, s, p, extra: optimizer.update({"x": g}, s, p, **extra))
+            for step in range(steps):
+                extra = jax.tree.map(jnp.asarray, extra_inputs(step))
+                params, state = update(jnp.asarray(gradient(path[-1])), state, params, extra)
                 path.append(np.asarray(params["x"]))
     return np.array(path)
 
