@@ -30,7 +30,8 @@ print(len(history), sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
     "package, blocked, dtype",
     [
         ("jax_impl", ["tensorflow", "keras", "tf_impl"], "dtype=None"),
-        ("tf_impl", ["jax_impl", "optax"], "seed=0"),
+        # about a minute (every TF layer traced): make test-slow and CI run it
+        pytest.param("tf_impl", ["jax_impl", "optax"], "seed=0", marks=pytest.mark.slow),
         ("reference", ["tensorflow", "keras", "jax", "optax", "tf_impl", "jax_impl"], "seed=0"),
     ],
 )

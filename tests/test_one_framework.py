@@ -43,6 +43,7 @@ def missing_lines(output):
     return [line for line in output.splitlines() if "not installed" in line]
 
 
+@pytest.mark.slow  # a fresh process timing real steps; the check below covers the same gate
 @pytest.mark.parametrize("missing, blocked", [NO_TENSORFLOW, NO_JAX], ids=["no-tf", "no-jax"])
 def test_bench_times_what_is_installed(tmp_path, missing, blocked):
     path = tmp_path / "bench.json"

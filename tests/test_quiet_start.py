@@ -37,18 +37,25 @@ def _startup_lines(stderr):
     return [line for line in stderr.splitlines() if any(f in line for f in STARTUP_FRAGMENTS)]
 
 
+# Each starts TensorFlow in a fresh process (10-20 s): `make test` runs the demo's, and
+# `make test-slow` (and CI) the others.
+SLOW = pytest.mark.slow
+
+
 @pytest.mark.parametrize(
     "args, env",
     [
         # With the user's own TF_CPP_MIN_LOG_LEVEL=3 the lines once came twice in check.
-        (
+        pytest.param(
             ["check", "--optimizer", "sgd", "--backend", "tf", "--steps", "2"],
             {"TF_CPP_MIN_LOG_LEVEL": "3"},
+            marks=SLOW,
         ),
-        (
+        pytest.param(
             ["bench", "--quick", "--backend", "tf", "--mode", "eager", "--batch-size", "8"]
             + ["--steps-per-call", "1", "--rounds", "1"],
             {},
+            marks=SLOW,
         ),
         (["demo", "update-rule", "--backend", "tf", "--out", "{tmp}"], {}),
         (["show", "adam"], {}),
@@ -61,12 +68,14 @@ def test_a_command_prints_no_tensorflow_startup_log(args, env, tmp_path):
     assert _startup_lines(result.stderr) == [], result.stderr
 
 
+@pytest.mark.slow
 def test_importing_tf_impl_is_quiet_as_in_the_lab():
     result = _run([sys.executable, "-c", "from tf_impl import training; print('ok')"])
     assert result.stdout.strip() == "ok", result.stderr
     assert _startup_lines(result.stderr) == [], result.stderr
 
 
+@pytest.mark.slow
 def test_verbose_brings_the_startup_log_back(tmp_path):
     result = _run(
         [*GDKIT, "--verbose", "demo", "update-rule", "--backend", "tf"] + ["--out", str(tmp_path)]
