@@ -101,18 +101,38 @@ def optimizer_path(backend, name, hyper, gradient, start, steps, loss=None, nois
             path.append(params["x"])
     elif backend == "tf":
         tf = backends.tensorflow()
-
-        from tf_impl import optimizers
+        optimizers = backend_module("tf", "optimizers")  # quiet: each path traces its own walk
 
         optimizer = optimizers.get(name, **hyper)
         params = {"x": tf.Variable(start)}
         state = optimizer.init(params)
-        update = tf.function(
-            lambda g, extra: optimizer.update({"x": g}, state, params, **extra)[0]["x"].value()
-        )
-        for step in range(steps):
-            extra = tf.nest.map_structure(tf.constant, extra_inputs(step))
-            path.append(update(tf.constant(gradient(path[-1])), extra).numpy())
+        draws = None if noise is None else tf.constant(np.asarray(noise, np.float64))
+        errors = np.geterr()  # the caller's: TensorFlow calls NumPy from threads of its own
+
+        def numpy_at(function, point):
+            with np.errstate(**errors):
+                return np.asarray(function(point), np.float64)
+
+        def at(function, point, shape):  # the NumPy landscape, called from the graph
+            value = tf.numpy_function(lambda p: numpy_at(function, p), [point], tf.float64)
+            return tf.ensure_shape(value, shape)
+
+        @tf.function  # the whole walk is one graph: a call per step would cost ~3× as much
+        def walk():
+            points = tf.TensorArray(tf.float64, size=steps, element_shape=start.shape)
+            for step in tf.range(steps):
+                point = params["x"].read_value()
+                extra = {}
+                if loss is not None:
+                    extra["loss"] = at(loss, point, ())
+                if draws is not None:
+                    extra["noise"] = {"x": draws[step]}
+                grads = {"x": at(gradient, point, start.shape)}
+                optimizer.update(grads, state, params, **extra)
+                points = points.write(step, params["x"].read_value())
+            return points.stack()
+
+        path.extend(walk().numpy())
     else:
         import jax
         import jax.numpy as jnp
