@@ -7,7 +7,8 @@ and Adam's per-coordinate scaling evens the two directions out.
 
 Every optimizer gdkit has, Keras's and optax's, runs on each landscape: the table has
 one row per optimizer. The figure's first row draws the six classic paths, its second
-the few others the claims are about. The fast run (the tests') runs only those twelve.
+six others: the four the claims are about, AdaBelief and Yogi. The fast run (the tests')
+runs only those twelve.
 Where a method keeps bouncing near a minimum (AdaBelief, LARS, Fromage on Rosenbrock), its
 final f follows the rounding: the backends' tables differ there, not in the claims.
 """
