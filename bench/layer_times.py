@@ -100,7 +100,9 @@ class Layer:
 
     def numpy_forward_backward(self):
         _, _, cache = self.numpy_forward()
-        return reference_model.layer_backward(self.kind, self.config, self.dy, cache)
+        return reference_model.layer_backward(
+            self.kind, self.config, self.dy, cache, self.input_gradient
+        )
 
     def tf_run(self, mode):
         tf = backends.tensorflow()

@@ -185,11 +185,14 @@ BACKWARD = {
 }
 
 
-def layer_backward(kind, config, dy, cache):
-    """One layer's ``(dx, grads)``, its fused activation first."""
+def layer_backward(kind, config, dy, cache, input_gradient=True):
+    """One layer's ``(dx, grads)``, its fused activation first. ``input_gradient=False``
+    (the first layer: the data needs no gradient) lets a convolution skip dx (``None``)."""
     if config.get("activation", "linear") != "linear" and kind != "activation":
         cache, activation_cache = cache
         dy, _ = activation.activation_backward(dy, activation_cache)
+    if kind == "conv2d":
+        return conv.conv2d_backward(dy, cache, input_gradient)
     return BACKWARD[kind](dy, cache)
 
 
@@ -245,7 +248,7 @@ def loss_and_grads(
     names = layer_names(specs)
     for i in reversed(range(len(specs))):
         kind, config = specs[i]
-        dy, layer_grads = layer_backward(kind, config, dy, caches[i])
+        dy, layer_grads = layer_backward(kind, config, dy, caches[i], input_gradient=i > 0)
         grads.update({f"{names[i]}/{key}": value for key, value in layer_grads.items()})
     return loss_value, {key: grads[key] for key in params}, new_state
 

@@ -85,7 +85,7 @@ def loss_and_grads(
             )
         else:
             results = [
-                layer_backward(kind, config, dy, cache)
+                layer_backward(kind, config, dy, cache, input_gradient=i > 0)
                 for dy, cache in zip(dys, caches[i], strict=True)
             ]
             dys = [dx for dx, _ in results]

@@ -38,13 +38,16 @@ def conv2d_forward(params, x, strides=1, padding="valid", dilation_rate=1):
     return y.reshape(x.shape[0], *out_size, c_out), cache
 
 
-def conv2d_backward(dy, cache):
+def conv2d_backward(dy, cache, input_gradient=True):
     """The forward is y = C·W + b with C = im2col(x̃), so, rows of dy against rows of C:
 
     dW = Cᵀ dy      (reshaped back to (kh, kw, C_in, C_out))
     db = Σ_{n,i,j} dy
     dC = dy Wᵀ,  and dx = crop(col2im(dC)): each window cell's gradient is added
                  back to the input pixel it was read from (overlaps add up).
+
+    ``input_gradient=False`` skips dx (``None``): a model's first layer reads the data,
+    which needs no gradient, as TensorFlow's tape and ``jax.grad`` skip it too.
     """
     columns, kernel, padded_shape, strides, dilation, pad_h, pad_w = cache
     kh, kw, c_in, c_out = kernel.shape
@@ -53,6 +56,8 @@ def conv2d_backward(dy, cache):
         "kernel": (columns.T @ rows_dy).reshape(kernel.shape),
         "bias": rows_dy.sum(axis=0),
     }
+    if not input_gradient:
+        return None, grads
     window_grads = (rows_dy @ kernel.reshape(-1, c_out).T).reshape(*dy.shape[:3], kh, kw, c_in)
     dx = crop(add_windows(window_grads, padded_shape, strides, dilation), pad_h, pad_w)
     return dx, grads
