@@ -133,3 +133,14 @@ def test_layer_breakdown_times_every_layer_in_every_mode():
     console.print(report.layer_table("cnn", 2, rows, peak_gflops=10.0))
     text = console.export_text()
     assert "conv2d_0" in text and "all layers" in text and "%)" in text
+
+
+def test_breakdown_of_a_layer_model_prints_its_layer_table():
+    result = invoke(
+        "bench",
+        *("--model", "cnn", "--breakdown", "--quick", "--backend", "numpy"),
+        *("--batch-size", "2", "--rounds", "1", "--device", "cpu"),
+    )
+    assert result.exit_code == 0, result.output
+    assert "--model cnn, B=2:" in result.output
+    assert "max_pooling2d_1" in result.output and "all layers" in result.output
