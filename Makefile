@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-test: $(STAMP)  ## the equivalence suite, two processes (2427 tests; README gives the measured time)
+test: $(STAMP)  ## the equivalence suite, two processes (2571 tests; README gives the measured time)
 	$(PYTHON) -m pytest -m "not slow" -n 2
 
 test-slow: $(STAMP)  ## only the slow tests (fresh processes, data-parallel clusters); CI runs them after make test
