@@ -178,7 +178,7 @@ S = "\N{SECTION SIGN}"  # written by name, so that this file cites nothing itsel
     [
         (f"# see {CONVENTIONS} " + S + "99.9", "no such section"),
         (f"# see {CONVENTIONS} " + S + "2.2 and " + S + "42", S + "42: no such section"),
-        ("# see docs/" + "nowhere.md " + S + "1", "does not exist"),
+        ("# see docs/" + "missing_document" + ".md " + S + "1", "does not exist"),
         ("# Keras rounds it (" + S + "1.2)", "names no document"),
         ("# see CONVENTIONS" + ".md", "not in the repository"),
         ("# see LAYERS" + ".md " + S + "3", "names no document"),
